@@ -1,0 +1,42 @@
+# Two commands for a newcomer: `make run` and `make test`. Both set everything up first.
+VENV   := .venv
+BIN    := $(VENV)/bin
+PYTHON ?= python3
+PORT   ?= 5000
+HOST   ?= 127.0.0.1
+export FLASK_APP := app
+
+.PHONY: install run test lint typecheck unit bench openapi clean
+
+$(BIN)/activate:
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed, found " + sys.version.split()[0]'
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/activate
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	@touch $@
+
+install: $(VENV)/.installed
+
+## Serve the API on SQLite with the demo dataset at http://$(HOST):$(PORT)
+run: install
+	$(BIN)/flask upgrade-db
+	$(BIN)/flask seed-demo --base-url http://$(HOST):$(PORT)
+	$(BIN)/flask run --host $(HOST) --port $(PORT)
+
+## Lint, type-check and run the suite (SQLite; PostgreSQL when TEST_DATABASE_URL is set)
+test: install lint typecheck unit
+
+lint:
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck:
+	$(BIN)/mypy
+
+unit:
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,91 @@
+"""The Flask application factory."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask, g
+
+from app.config import BaseConfig, config_from_environment
+from app.db import Database, build_engine
+from app.etag import init_etags
+from app.observability import init_observability
+from app.openapi import ProblemApi, register_problem_components
+from app.request_context import current_request_id
+from app.requests import init_request_checks
+
+
+def create_app(
+    config: type[BaseConfig] | None = None, overrides: dict[str, Any] | None = None
+) -> Flask:
+    """Build the app from a config class (default: the one APP_ENV names) plus overrides."""
+    config_class = config or config_from_environment()
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object(config_class)
+    app.config.update(overrides or {})
+    if not app.config.get("DATABASE_URL"):
+        app.config["DATABASE_URL"] = config_class.database_url(app.instance_path)
+    config_class.validate(dict(app.config))
+    if app.config["DATABASE_URL"].startswith("sqlite"):
+        os.makedirs(app.instance_path, exist_ok=True)
+
+    init_observability(app)
+
+    @app.before_request
+    def _publish_request_id() -> None:
+        current_request_id.set(g.get("request_id"))
+
+    init_request_checks(app)
+    Database(build_engine(app.config["DATABASE_URL"], echo=app.config["SQL_ECHO"])).init_app(app)
+    _init_api(app)
+    init_etags(app)
+
+    from app.cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _init_api(app: Flask) -> ProblemApi:
+    from app import docs, health, problem_docs
+    from auth.routes import blp as accounts_blp
+
+    api = ProblemApi(
+        app,
+        spec_kwargs={
+            "info": {
+                "description": (
+                    "Personal health budgets, care and support plans, providers, bookings, "
+                    "payments and IPS employment support. Errors are RFC 9457 problem+json."
+                )
+            },
+            "servers": [{"url": "/"}],
+        },
+    )
+    register_problem_components(api)
+    api.spec.components.security_scheme(
+        "oauth2",
+        {
+            "type": "oauth2",
+            "flows": {
+                "authorizationCode": {
+                    "authorizationUrl": "/oauth/authorize",
+                    "tokenUrl": "/oauth/token",
+                    "refreshUrl": "/oauth/token",
+                    "scopes": _scope_descriptions(),
+                }
+            },
+        },
+    )
+    api.register_blueprint(accounts_blp)
+    for blueprint in (health.blp, docs.blp, problem_docs.blp):
+        app.register_blueprint(blueprint)
+    app.extensions["api"] = api
+    return api
+
+
+def _scope_descriptions() -> dict[str, str]:
+    from auth.roles import SCOPE_DESCRIPTIONS
+
+    return {str(scope): text for scope, text in SCOPE_DESCRIPTIONS.items()}

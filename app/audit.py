@@ -1,0 +1,73 @@
+"""The append-only audit log: who did what to which record, for whom, and when.
+
+Services call `record_audit` in the same transaction as the change (or the read), so a
+change is never committed without its audit row. Rows are never updated or deleted by the
+application; on PostgreSQL a trigger refuses it (see the migration).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import JSON, Index, String
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from app.db import Base, IdMixin, utcnow
+from app.request_context import current_request_id
+
+
+class AuditActor(Protocol):
+    """Whoever is acting: a signed-in user, or a confidential client with no user."""
+
+    @property
+    def user_id(self) -> str | None: ...
+
+    @property
+    def client_id(self) -> str | None: ...
+
+
+class AuditEntry(IdMixin, Base):
+    """One audited read or change."""
+
+    __tablename__ = "audit_entries"
+    __table_args__ = (
+        Index("ix_audit_entries_subject_person_id_occurred_at", "subject_person_id", "occurred_at"),
+        Index("ix_audit_entries_record", "record_type", "record_id"),
+    )
+
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor_user_id: Mapped[str | None] = mapped_column(String(36))
+    actor_client_id: Mapped[str | None] = mapped_column(String(64))
+    subject_person_id: Mapped[str | None] = mapped_column(String(36))
+    action: Mapped[str] = mapped_column(String(64))
+    record_type: Mapped[str] = mapped_column(String(64))
+    record_id: Mapped[str | None] = mapped_column(String(64))
+    request_id: Mapped[str | None] = mapped_column(String(128))
+    # Structured facts only (ids, states, amounts); never free text from users.
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+def record_audit(
+    session: Session,
+    *,
+    actor: AuditActor | None,
+    action: str,
+    record_type: str,
+    record_id: str | None,
+    subject_person_id: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Add an audit row to the session; the caller's commit makes it durable."""
+    entry = AuditEntry(
+        actor_user_id=getattr(actor, "user_id", None),
+        actor_client_id=getattr(actor, "client_id", None),
+        subject_person_id=subject_person_id,
+        action=action,
+        record_type=record_type,
+        record_id=record_id,
+        request_id=current_request_id.get(),
+        details=details,
+    )
+    session.add(entry)
+    return entry

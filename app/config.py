@@ -1,0 +1,130 @@
+"""Configuration classes, read from the environment.
+
+`APP_ENV` picks the class (development, testing, production). Development makes
+throwaway secrets so a newcomer needs nothing set; production refuses to start when a
+secret is missing or still a placeholder, and names the one at fault.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from typing import Any
+
+PLACEHOLDER_MARKERS = ("change-me", "changeme", "placeholder", "secret", "xxx", "example")
+REQUIRED_PRODUCTION_SECRETS = ("SECRET_KEY", "DATABASE_URL")
+
+
+class ConfigurationError(RuntimeError):
+    """The application cannot start with the configuration it was given."""
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigurationError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+class BaseConfig:
+    """Settings shared by every environment."""
+
+    ENV_NAME = "base"
+    SECRET_KEY: str | None = os.environ.get("SECRET_KEY")
+    DATABASE_URL: str | None = os.environ.get("DATABASE_URL")
+    SQL_ECHO = False
+
+    # API and OpenAPI document
+    API_TITLE = "Choice and Control API"
+    API_VERSION = "1.0.0"
+    OPENAPI_VERSION = "3.1.0"
+    OPENAPI_URL_PREFIX = "/"
+    OPENAPI_JSON_PATH = "openapi.json"
+    PROBLEM_TYPE_BASE = "/problems/"
+
+    # Requests
+    MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 1024 * 1024)
+    PAGINATION_DEFAULT_LIMIT = 20
+    PAGINATION_MAX_LIMIT = 100
+    IDEMPOTENCY_KEY_TTL_HOURS = _env_int("IDEMPOTENCY_KEY_TTL_HOURS", 48)
+    # A request still marked in progress after this long is taken to have died.
+    IDEMPOTENCY_LOCK_TIMEOUT_SECONDS = 60
+
+    # Tokens (opaque, checked against the database; see README "Tokens")
+    ACCESS_TOKEN_LIFETIME_SECONDS = _env_int("ACCESS_TOKEN_LIFETIME_SECONDS", 600)
+    REFRESH_TOKEN_IDLE_SECONDS = _env_int("REFRESH_TOKEN_IDLE_SECONDS", 14 * 24 * 3600)
+    REFRESH_TOKEN_ABSOLUTE_SECONDS = _env_int("REFRESH_TOKEN_ABSOLUTE_SECONDS", 90 * 24 * 3600)
+    AUTHORIZATION_CODE_LIFETIME_SECONDS = 60
+
+    # Logging
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+
+    @classmethod
+    def database_url(cls, instance_path: str) -> str:
+        if cls.DATABASE_URL:
+            return cls.DATABASE_URL
+        return f"sqlite:///{os.path.join(instance_path, 'choice_and_control.db')}"
+
+    @classmethod
+    def validate(cls, settings: dict[str, Any]) -> None:
+        """Raise ConfigurationError when the settings cannot run safely."""
+
+
+class DevelopmentConfig(BaseConfig):
+    """Local development: throwaway secrets, SQLite in the instance folder by default."""
+
+    ENV_NAME = "development"
+    SECRET_KEY = os.environ.get("SECRET_KEY") or secrets.token_urlsafe(48)
+
+
+class TestingConfig(BaseConfig):
+    """The test suite: a fixed secret so cursors and signatures are reproducible."""
+
+    ENV_NAME = "testing"
+    TESTING = True
+    SECRET_KEY = "testing-only-secret-key-not-for-any-real-deployment"  # noqa: S105
+    DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+class ProductionConfig(BaseConfig):
+    """Production: every secret must be set, and none may be a placeholder."""
+
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+
+    @classmethod
+    def validate(cls, settings: dict[str, Any]) -> None:
+        for name in REQUIRED_PRODUCTION_SECRETS:
+            value = settings.get(name)
+            if not value:
+                raise ConfigurationError(f"{name} must be set in production")
+            if name == "SECRET_KEY":
+                lowered = str(value).lower()
+                if len(str(value)) < 32 or any(m in lowered for m in PLACEHOLDER_MARKERS):
+                    raise ConfigurationError(
+                        "SECRET_KEY looks like a placeholder or is shorter than 32 characters"
+                    )
+        if str(settings.get("DATABASE_URL", "")).startswith("sqlite"):
+            raise ConfigurationError("DATABASE_URL must point at PostgreSQL in production")
+
+
+CONFIGS: dict[str, type[BaseConfig]] = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_from_environment() -> type[BaseConfig]:
+    """The configuration class named by APP_ENV (development when unset)."""
+    name = os.environ.get("APP_ENV", "development")
+    try:
+        return CONFIGS[name]
+    except KeyError as exc:
+        raise ConfigurationError(
+            f"APP_ENV must be one of {', '.join(CONFIGS)}, got {name!r}"
+        ) from exc

@@ -1,0 +1,206 @@
+"""Safe retries: `Idempotency-Key` on POSTs that create things or move money.
+
+A key is scoped to the caller (user or client) and kept for IDEMPOTENCY_KEY_TTL_HOURS.
+The first request claims the key (committed before the work starts), so a concurrent
+duplicate sees the claim and gets 409. A finished 2xx response is stored and replayed
+byte for byte to later retries; the same key with a different request is a 422. When
+the work fails, nothing was committed by it, so the claim is released and the client
+may retry with the same key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from flask import Response, current_app, g, make_response, request
+from sqlalchemy import JSON, Integer, String, Text, UniqueConstraint, delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from app.db import Base, IdMixin, get_session, utcnow
+from app.domain_errors import BadRequest, DomainError
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+_REPLAYED_RESPONSE_HEADERS = ("Content-Type", "Location", "ETag")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class IdempotencyKeyInUse(DomainError):
+    slug = "idempotency-key-in-use"
+
+
+class IdempotencyKeyReused(DomainError):
+    slug = "idempotency-key-reused"
+
+
+class IdempotencyRecord(IdMixin, Base):
+    """A claimed Idempotency-Key and, once finished, the response it produced."""
+
+    __tablename__ = "idempotency_records"
+    __table_args__ = (UniqueConstraint("caller", "key"),)
+
+    caller: Mapped[str] = mapped_column(String(120))
+    key: Mapped[str] = mapped_column(String(255))
+    request_fingerprint: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16))  # in_progress | completed
+    locked_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    response_status: Mapped[int | None] = mapped_column(Integer)
+    response_body: Mapped[str | None] = mapped_column(Text)
+    response_headers: Mapped[dict[str, str] | None] = mapped_column(JSON)
+
+
+def _caller_scope() -> str:
+    actor = g.get("actor")
+    if actor is not None and getattr(actor, "user_id", None):
+        return f"user:{actor.user_id}"
+    if actor is not None and getattr(actor, "client_id", None):
+        return f"client:{actor.client_id}"
+    return f"anonymous:{request.remote_addr}"
+
+
+def _fingerprint() -> str:
+    raw = request.get_data(cache=True)
+    try:
+        body: Any = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":"))
+    except ValueError:
+        body = raw.decode("latin-1")
+    material = f"{request.method}\n{request.full_path}\n{body}"
+    return hashlib.sha256(material.encode()).hexdigest()
+
+
+def _replay(record: IdempotencyRecord) -> Response:
+    response = Response(record.response_body or "", status=record.response_status or 200)
+    for name, value in (record.response_headers or {}).items():
+        response.headers[name] = value
+    response.headers[REPLAYED_HEADER] = "true"
+    return response
+
+
+def _claim(
+    session: Session, *, caller: str, key: str, fingerprint: str
+) -> IdempotencyRecord | Response:
+    """Claim the key for this request, or answer from (or refuse because of) an earlier one."""
+    now = utcnow()
+    config = current_app.config
+    ttl = timedelta(hours=config["IDEMPOTENCY_KEY_TTL_HOURS"])
+    stale_after = timedelta(seconds=config["IDEMPOTENCY_LOCK_TIMEOUT_SECONDS"])
+    existing = session.scalars(
+        select(IdempotencyRecord)
+        .where(IdempotencyRecord.caller == caller, IdempotencyRecord.key == key)
+        .with_for_update()
+    ).first()
+    if existing is not None and existing.expires_at <= now:
+        session.delete(existing)
+        session.flush()
+        existing = None
+    if existing is None:
+        record = IdempotencyRecord(
+            caller=caller,
+            key=key,
+            request_fingerprint=fingerprint,
+            state="in_progress",
+            locked_at=now,
+            expires_at=now + ttl,
+        )
+        try:
+            with session.begin_nested():
+                session.add(record)
+        except IntegrityError:
+            session.rollback()
+            raise IdempotencyKeyInUse() from None
+        session.commit()
+        return record
+    if existing.request_fingerprint != fingerprint:
+        session.rollback()
+        raise IdempotencyKeyReused()
+    if existing.state == "completed":
+        session.rollback()
+        return _replay(existing)
+    if now - existing.locked_at < stale_after:
+        session.rollback()
+        raise IdempotencyKeyInUse()
+    # The earlier attempt died without finishing; this retry takes the claim over.
+    existing.locked_at = now
+    session.commit()
+    return existing
+
+
+def _release(session: Session, record_id: str) -> None:
+    session.rollback()
+    session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == record_id))
+    session.commit()
+
+
+def _store(session: Session, record_id: str, response: Response) -> None:
+    session.rollback()
+    record = session.get(IdempotencyRecord, record_id)
+    if record is None:
+        return
+    record.state = "completed"
+    record.response_status = response.status_code
+    record.response_body = response.get_data(as_text=True)
+    record.response_headers = {
+        name: response.headers[name]
+        for name in _REPLAYED_RESPONSE_HEADERS
+        if name in response.headers
+    }
+    session.commit()
+
+
+def idempotent(view: F) -> F:
+    """Honour `Idempotency-Key` on this POST: replay, refuse a reuse, or run once."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        key = request.headers.get(IDEMPOTENCY_HEADER)
+        if key is None:
+            return view(*args, **kwargs)
+        if not 1 <= len(key) <= 255 or not key.isprintable():
+            raise BadRequest("Idempotency-Key must be 1 to 255 printable characters.")
+        session = get_session()
+        claimed = _claim(session, caller=_caller_scope(), key=key, fingerprint=_fingerprint())
+        if isinstance(claimed, Response):
+            return claimed
+        record_id = claimed.id
+        try:
+            response = make_response(view(*args, **kwargs))
+        except BaseException:
+            _release(session, record_id)
+            raise
+        if 200 <= response.status_code < 300:
+            _store(session, record_id, response)
+        else:
+            _release(session, record_id)
+        return response
+
+    doc = cast(Any, wrapper).__dict__.setdefault("_apidoc", {})
+    doc.setdefault("manual_doc", {}).setdefault("parameters", []).append(
+        {
+            "in": "header",
+            "name": IDEMPOTENCY_HEADER,
+            "required": False,
+            "schema": {"type": "string", "maxLength": 255},
+            "description": (
+                "A unique key per intended operation (a UUID is ideal). Retrying with the "
+                "same key and body replays the original response instead of acting twice."
+            ),
+        }
+    )
+    return cast(F, wrapper)
+
+
+def purge_expired_idempotency_records(session: Session) -> int:
+    """Delete records past their retention; returns how many went."""
+    result = session.execute(
+        delete(IdempotencyRecord).where(IdempotencyRecord.expires_at <= utcnow())
+    )
+    session.commit()
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -1,0 +1,134 @@
+"""`require_auth`: the bearer-token check on every protected endpoint.
+
+No token or a bad one is 401 with `WWW-Authenticate: Bearer`; a token without the scope
+is 403 `insufficient-scope`; a role that never has the function is 403 `forbidden`. The
+resulting `Actor` is put on `g.actor` for the view and passed to services explicitly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from flask import g, request
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.db import get_session
+from app.domain_errors import Forbidden, InsufficientScope, Unauthorized
+from app.openapi import documents_problems
+from auth.actor import Actor
+from auth.models import OAuthClient, OAuthToken, ProviderMembership, Representation, User
+from auth.roles import Role, Scope
+from auth.tokens import find_live_access_token
+
+F = TypeVar("F", bound=Callable[..., Any])
+REALM = 'Bearer realm="choice-and-control"'
+
+
+def _unauthorized(error: str | None = None, description: str | None = None) -> Unauthorized:
+    header = REALM if error is None else f'{REALM}, error="{error}"'
+    return Unauthorized(description, headers={"WWW-Authenticate": header})
+
+
+def _bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        return None
+    return value.strip()
+
+
+def actor_for_token(session: Session, token: OAuthToken) -> Actor | None:
+    """The Actor a live token speaks for, or None if its user or client is disabled."""
+    scopes = frozenset(token.scope.split())
+    if token.user_id is None:
+        client = session.get(OAuthClient, token.client_id)
+        if client is None or not client.is_active or client.organisation_id is None:
+            return None
+        return Actor(
+            user_id=None,
+            client_id=client.client_id,
+            scopes=scopes,
+            organisation_ids=frozenset({client.organisation_id}),
+        )
+    user = session.get(User, token.user_id)
+    if user is None or not user.is_active:
+        return None
+    represented = frozenset(
+        session.scalars(
+            select(Representation.person_id).where(
+                Representation.representative_id == user.id, Representation.ended_at.is_(None)
+            )
+        )
+    )
+    organisations = frozenset(
+        session.scalars(
+            select(ProviderMembership.organisation_id).where(ProviderMembership.user_id == user.id)
+        )
+    )
+    return Actor(
+        user_id=user.id,
+        client_id=token.client_id,
+        roles=user.roles,
+        scopes=scopes,
+        person_id=user.person_id,
+        represented_person_ids=represented,
+        organisation_ids=organisations,
+        commissioner_id=user.commissioner_id,
+    )
+
+
+def authenticate() -> Actor:
+    """The Actor behind this request's bearer token (raises 401 when there is none)."""
+    cached = g.get("actor")
+    if cached is not None:
+        return cast(Actor, cached)
+    presented = _bearer_token()
+    if presented is None:
+        raise _unauthorized(description="Sign in and send the access token as a Bearer token.")
+    session = get_session()
+    token = find_live_access_token(session, presented)
+    actor = actor_for_token(session, token) if token is not None else None
+    if actor is None:
+        raise _unauthorized("invalid_token", "The access token is invalid, expired or revoked.")
+    g.actor = actor
+    return actor
+
+
+def require_auth(
+    *scopes: Scope | str, roles: Iterable[Role | str] | None = None
+) -> Callable[[F], F]:
+    """Require a bearer token with every one of `scopes` and, if given, one of `roles`."""
+    needed = [str(s) for s in scopes]
+    allowed_roles = [str(r) for r in roles] if roles is not None else None
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            actor = authenticate()
+            missing = [s for s in needed if s not in actor.scopes]
+            if missing:
+                raise InsufficientScope(
+                    f"This needs the scope(s): {' '.join(missing)}.",
+                    headers={
+                        "WWW-Authenticate": (
+                            f'{REALM}, error="insufficient_scope", scope="{" ".join(needed)}"'
+                        )
+                    },
+                )
+            if (
+                allowed_roles is not None
+                and not actor.has_role(*allowed_roles)
+                and not (actor.is_back_office_client and "back_office" in allowed_roles)
+            ):
+                raise Forbidden("Your role cannot do this.")
+            return view(*args, **kwargs)
+
+        doc = wrapper.__dict__.setdefault("_apidoc", {})
+        doc.setdefault("manual_doc", {})["security"] = [{"oauth2": needed}]
+        documents_problems(401, 403)(wrapper)
+        return cast(F, wrapper)
+
+    return decorator

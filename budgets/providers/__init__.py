@@ -1,0 +1,1 @@
+"""Provider organisations (companies, charities, NHS trusts, personal assistants), offers."""

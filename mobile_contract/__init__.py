@@ -1,0 +1,1 @@
+"""The OpenAPI contract the companion app is built against, its releases and change checks."""
