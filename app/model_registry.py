@@ -1,12 +1,16 @@
-"""Imports every module that defines models, so `Base.metadata` is complete.
+"""Every module that defines models, imported so `Base.metadata` is complete.
 
 Alembic and the test that compares models with migrations rely on it: a new models module
-must be listed here.
+must be added to MODEL_MODULES.
 """
 
 from __future__ import annotations
 
-import budgets.providers.models  # noqa: F401
+from app import audit, idempotency, notifications
 from app.db import Base
+from auth import models as account_models
+from budgets.providers import models as provider_models
+
+MODEL_MODULES = (audit, idempotency, notifications, account_models, provider_models)
 
 metadata = Base.metadata

@@ -57,3 +57,19 @@ def test_upgrade_from_empty_then_downgrade_to_empty(tmp_path) -> None:  # type: 
             with admin.connect() as connection:
                 connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
             admin.dispose()
+
+
+def test_every_models_module_is_registered() -> None:
+    """Alembic only sees models imported by app.model_registry; a missing one would be dropped."""
+    import importlib
+    import pkgutil
+
+    from app.db import Base
+    from app.model_registry import MODEL_MODULES
+
+    for package_name in ("app", "auth", "budgets", "employment", "mobile_contract"):
+        package = importlib.import_module(package_name)
+        for module in pkgutil.walk_packages(package.__path__, f"{package_name}."):
+            importlib.import_module(module.name)
+    defining = {mapper.class_.__module__ for mapper in Base.registry.mappers}
+    assert defining <= {module.__name__ for module in MODEL_MODULES}

@@ -1,0 +1,59 @@
+"""Stored notifications: what each user should hear about (plan decided, booking accepted,
+claim to confirm, payment made, IPS appointment...).
+
+Domains call `notify` in the same transaction as the change that caused it. The mobile
+contract's feed reads them, and a push sender delivers them to registered devices.
+Titles and bodies are short and say nothing clinical: the app opens the record for detail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from app.db import Base, IdMixin, utcnow
+
+
+class Notification(IdMixin, Base):
+    """One message for one user, read or unread."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_user_id_id", "user_id", "id"),)
+
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(48))
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(String(1000), default="")
+    record_type: Mapped[str | None] = mapped_column(String(48))
+    record_id: Mapped[str | None] = mapped_column(String(36))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    read_at: Mapped[datetime | None]
+
+
+def notify(
+    session: Session,
+    *,
+    user_ids: Iterable[str],
+    kind: str,
+    title: str,
+    body: str = "",
+    record_type: str | None = None,
+    record_id: str | None = None,
+) -> list[Notification]:
+    """Add a notification for each user (deduplicated); the caller's commit stores them."""
+    created = [
+        Notification(
+            user_id=user_id,
+            kind=kind,
+            title=title,
+            body=body,
+            record_type=record_type,
+            record_id=record_id,
+        )
+        for user_id in dict.fromkeys(user_ids)
+    ]
+    session.add_all(created)
+    return created
