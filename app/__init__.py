@@ -15,6 +15,7 @@ from app.observability import init_observability
 from app.openapi import ProblemApi, register_problem_components
 from app.request_context import current_request_id
 from app.requests import init_request_checks
+from app.security_headers import init_security_headers
 
 
 def create_app(
@@ -41,6 +42,7 @@ def create_app(
     Database(build_engine(app.config["DATABASE_URL"], echo=app.config["SQL_ECHO"])).init_app(app)
     _init_api(app)
     init_etags(app)
+    init_security_headers(app)
 
     from app.cli import register_cli
 

@@ -59,6 +59,11 @@ class BaseConfig:
     REFRESH_TOKEN_ABSOLUTE_SECONDS = _env_int("REFRESH_TOKEN_ABSOLUTE_SECONDS", 90 * 24 * 3600)
     AUTHORIZATION_CODE_LIFETIME_SECONDS = 60
 
+    # Cross-origin access: exact origins allowed (comma-separated); none by default.
+    CORS_ALLOWED_ORIGINS = tuple(
+        o.strip() for o in os.environ.get("CORS_ALLOWED_ORIGINS", "").split(",") if o.strip()
+    )
+
     # Logging
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 
