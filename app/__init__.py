@@ -90,9 +90,10 @@ def _init_api(app: Flask) -> ProblemApi:
 
 def _api_blueprints() -> list[Blueprint]:
     """Every documented API blueprint, in the order they appear in the docs."""
+    from app.data_protection.routes import blp as data_protection
     from auth.routes import blp as accounts
 
-    return [accounts]
+    return [accounts, data_protection]
 
 
 def _scope_descriptions() -> dict[str, str]:
