@@ -27,7 +27,7 @@ def list_audit_trail_for_me(
     return keyset_page(
         session,
         stmt,
-        keys=[AuditEntry.id],
+        keys=[AuditEntry.occurred_at, AuditEntry.id],
         page=page,
         scope=f"{AUDIT_SCOPE}:{person_id or '*'}",
         descending=True,
@@ -59,7 +59,7 @@ def search_audit_log(
     result = keyset_page(
         session,
         stmt,
-        keys=[AuditEntry.id],
+        keys=[AuditEntry.occurred_at, AuditEntry.id],
         page=page,
         scope=f"audit-search:{person_id}:{record_type}:{record_id}",
         descending=True,

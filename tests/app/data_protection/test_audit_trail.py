@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
@@ -19,6 +21,7 @@ from tests.builders import (
 
 
 def _read_by(session: Session, reader_id: str, person_id: str, record_type: str = "budget"):  # type: ignore[no-untyped-def]
+    time.sleep(0.002)  # distinct timestamps, so "newest first" has one right answer
     entry = record_audit(
         session,
         actor=Actor(user_id=reader_id, client_id="test-app"),
