@@ -34,6 +34,9 @@ def rows_as_csv(rows: list[dict[str, Any]]) -> str:
     return buffer.getvalue()
 
 
+CSV_FILES["ledger"] = ("ledger.csv", rows_as_csv)
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()

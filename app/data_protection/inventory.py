@@ -26,6 +26,9 @@ from auth.models import (
     User,
     UserRole,
 )
+from budgets.funding.models import Budget, BudgetChange, FundingStream
+from budgets.ledger.models import LedgerEntry
+from budgets.plans.models import CarePlan, PlanDecision, PlanLine, PlanOutcome
 
 
 class Category(StrEnum):
@@ -64,6 +67,22 @@ def _own_user_rows(model: type, column: str = "user_id") -> Finder:
 
 def _person_rows(model: type, column: str = "person_id") -> Finder:
     return lambda s: select(model).where(getattr(model, column) == s.person_id)
+
+
+def _budgets_of(s: Subject) -> Select[Any]:
+    return select(Budget.id).where(Budget.person_id == s.person_id)
+
+
+def _plans_of(s: Subject) -> Select[Any]:
+    return select(CarePlan.id).where(CarePlan.person_id == s.person_id)
+
+
+def _budget_rows(model: Any) -> Finder:
+    return lambda s: select(model).where(model.budget_id.in_(_budgets_of(s)))
+
+
+def _plan_rows(model: Any) -> Finder:
+    return lambda s: select(model).where(model.plan_id.in_(_plans_of(s)))
 
 
 HOLDINGS: list[Holding] = [
@@ -126,6 +145,50 @@ HOLDINGS: list[Holding] = [
             )
         ),
         export_name="audit_trail",
+    ),
+    Holding("budgets", Category.PERSONAL, "Budgets allocated to the person", _person_rows(Budget)),
+    Holding(
+        "funding_streams",
+        Category.PERSONAL,
+        "The NHS and council money in each budget",
+        _budget_rows(FundingStream),
+    ),
+    Holding(
+        "budget_changes",
+        Category.PERSONAL,
+        "Adjustments, suspensions, endings and recoveries of budgets",
+        _budget_rows(BudgetChange),
+    ),
+    Holding(
+        "ledger_entries",
+        Category.PERSONAL,
+        "Every movement of the person's money",
+        _budget_rows(LedgerEntry),
+        export_name="ledger",
+    ),
+    Holding(
+        "care_plans",
+        Category.PERSONAL,
+        "Care and support plans, every version",
+        _person_rows(CarePlan),
+    ),
+    Holding(
+        "plan_outcomes",
+        Category.PERSONAL,
+        "Outcomes in the person's own words",
+        _plan_rows(PlanOutcome),
+    ),
+    Holding("plan_lines", Category.PERSONAL, "What each plan buys", _plan_rows(PlanLine)),
+    Holding(
+        "plan_decisions",
+        Category.PERSONAL,
+        "Submissions and broker decisions on plans",
+        _plan_rows(PlanDecision),
+    ),
+    Holding(
+        "funding_policies",
+        Category.ORGANISATIONAL,
+        "Commissioners' local rules (review intervals, notice periods)",
     ),
     Holding(
         "idempotency_records",

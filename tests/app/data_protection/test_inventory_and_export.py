@@ -3,6 +3,8 @@ personal table in it."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
@@ -11,8 +13,11 @@ from app.data_protection.inventory import HOLDINGS, Category, holdings_by_table
 from app.model_registry import metadata
 from app.notifications import notify
 from auth.actor import Actor
-from auth.models import ProviderMembership, Representation
+from auth.models import Person, ProviderMembership, Representation
+from budgets.funding.models import BudgetChange
+from budgets.plans.models import PlanDecision
 from tests.app.test_errors import assert_problem
+from tests.budgets.builders import build_approved_line
 from tests.builders import (
     bearer_for,
     build_admin,
@@ -52,6 +57,19 @@ def _seed_one_row_of_everything_personal(session: Session):  # type: ignore[no-u
         )
     )
     notify(session, user_ids=[user.id], kind="plan.decided", title="Your plan was approved")
+    person = session.get(Person, user.person_id)
+    line = build_approved_line(session, person=person)
+    budget_id = line.plan.budget_id
+    session.add(
+        BudgetChange(
+            budget_id=budget_id,
+            kind="increase",
+            amount_pence=100,
+            reason="More hours",
+            effective_on=date(2026, 5, 1),
+        )
+    )
+    session.add(PlanDecision(plan_id=line.plan_id, kind="approved"))
     record_audit(
         session,
         actor=Actor(user_id=representative.id, client_id="test-app"),
@@ -76,6 +94,9 @@ def test_export_contains_a_row_from_every_personal_table(
             name = holding.export_name or holding.table
             assert sections.get(name), f"the export has no {name} (table {holding.table})"
     assert sections["profile"][0]["nhs_number"] == "9434765919"
+    ledger_csv = response.get_json()["files"]["ledger.csv"]
+    assert "amount_pence" in ledger_csv.splitlines()[0].split(",")
+    assert len(ledger_csv.splitlines()) == len(sections["ledger"]) + 1
 
 
 def test_export_never_contains_secrets_or_other_peoples_data(
