@@ -7,6 +7,7 @@ must be added to MODEL_MODULES.
 from __future__ import annotations
 
 from app import audit, idempotency, notifications
+from app.data_protection import models as data_protection_models
 from app.db import Base
 from auth import models as account_models
 from budgets.funding import models as funding_models
@@ -18,6 +19,7 @@ MODEL_MODULES = (
     audit,
     idempotency,
     notifications,
+    data_protection_models,
     account_models,
     provider_models,
     funding_models,

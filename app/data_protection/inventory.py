@@ -17,6 +17,7 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from app.audit import AuditEntry
+from app.data_protection.models import Pseudonymisation
 from app.notifications import Notification
 from auth.models import (
     OAuthToken,
@@ -194,6 +195,12 @@ HOLDINGS: list[Holding] = [
         "idempotency_records",
         Category.OPERATIONAL,
         "Stored responses for safe retries, purged after IDEMPOTENCY_KEY_TTL_HOURS",
+    ),
+    Holding(
+        "pseudonymisations",
+        Category.PERSONAL,
+        "When the person's identifying details were removed after retention",
+        _person_rows(Pseudonymisation),
     ),
     Holding("commissioners", Category.ORGANISATIONAL, "ICBs and councils that fund budgets"),
     Holding("oauth_clients", Category.ORGANISATIONAL, "Applications allowed to sign people in"),

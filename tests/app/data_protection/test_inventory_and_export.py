@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.audit import record_audit
 from app.data_protection.inventory import HOLDINGS, Category, holdings_by_table
+from app.data_protection.models import Pseudonymisation
 from app.model_registry import metadata
 from app.notifications import notify
 from auth.actor import Actor
@@ -70,6 +71,7 @@ def _seed_one_row_of_everything_personal(session: Session):  # type: ignore[no-u
         )
     )
     session.add(PlanDecision(plan_id=line.plan_id, kind="approved"))
+    session.add(Pseudonymisation(person_id=user.person_id, rule="test"))
     record_audit(
         session,
         actor=Actor(user_id=representative.id, client_id="test-app"),
