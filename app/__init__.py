@@ -43,6 +43,7 @@ def create_app(
     _init_api(app)
     init_etags(app)
     init_security_headers(app)
+    _init_oauth(app)
 
     from app.cli import register_cli
 
@@ -86,6 +87,16 @@ def _init_api(app: Flask) -> ProblemApi:
         app.register_blueprint(blueprint)
     app.extensions["api"] = api
     return api
+
+
+def _init_oauth(app: Flask) -> None:
+    from auth.oauth.routes import blp as oauth_pages
+    from auth.oauth.server import init_oauth
+    from auth.throttle import init_throttle
+
+    init_oauth(app)
+    app.register_blueprint(oauth_pages)
+    init_throttle(app)
 
 
 def _api_blueprints() -> list[Blueprint]:
