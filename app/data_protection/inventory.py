@@ -20,7 +20,9 @@ from app.audit import AuditEntry
 from app.data_protection.models import Pseudonymisation
 from app.notifications import Notification
 from auth.models import (
+    Invitation,
     OAuthToken,
+    PasswordReset,
     Person,
     ProviderMembership,
     Representation,
@@ -190,6 +192,30 @@ HOLDINGS: list[Holding] = [
         "funding_policies",
         Category.ORGANISATIONAL,
         "Commissioners' local rules (review intervals, notice periods)",
+    ),
+    Holding(
+        "invitations",
+        Category.PERSONAL,
+        "Invitations to open an account (email, name, role)",
+        lambda s: select(Invitation).where(
+            or_(
+                Invitation.person_id == s.person_id,
+                Invitation.accepted_user_id.in_(sorted(s.user_ids)),
+            )
+        ),
+        redacted=("token_hash",),
+    ),
+    Holding(
+        "password_resets",
+        Category.PERSONAL,
+        "Password reset requests",
+        _own_user_rows(PasswordReset),
+        redacted=("token_hash",),
+    ),
+    Holding(
+        "oauth_authorization_codes",
+        Category.OPERATIONAL,
+        "Single-use sign-in codes, valid for a minute, stored as hashes",
     ),
     Holding(
         "idempotency_records",

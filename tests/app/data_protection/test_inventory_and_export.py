@@ -3,7 +3,7 @@ personal table in it."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
@@ -11,10 +11,11 @@ from sqlalchemy.orm import Session
 from app.audit import record_audit
 from app.data_protection.inventory import HOLDINGS, Category, holdings_by_table
 from app.data_protection.models import Pseudonymisation
+from app.db import new_id, utcnow
 from app.model_registry import metadata
 from app.notifications import notify
 from auth.actor import Actor
-from auth.models import Person, ProviderMembership, Representation
+from auth.models import Invitation, PasswordReset, Person, ProviderMembership, Representation
 from budgets.funding.models import BudgetChange
 from budgets.plans.models import PlanDecision
 from tests.app.test_errors import assert_problem
@@ -72,6 +73,19 @@ def _seed_one_row_of_everything_personal(session: Session):  # type: ignore[no-u
     )
     session.add(PlanDecision(plan_id=line.plan_id, kind="approved"))
     session.add(Pseudonymisation(person_id=user.person_id, rule="test"))
+    in_an_hour = utcnow() + timedelta(hours=1)
+    session.add(
+        Invitation(
+            token_hash=new_id(),
+            email=user.email,
+            display_name="Invited",
+            role="person",
+            invited_by_id=representative.id,
+            person_id=user.person_id,
+            expires_at=in_an_hour,
+        )
+    )
+    session.add(PasswordReset(token_hash=new_id(), user_id=user.id, expires_at=in_an_hour))
     record_audit(
         session,
         actor=Actor(user_id=representative.id, client_id="test-app"),
