@@ -91,8 +91,10 @@ def _init_api(app: Flask) -> ProblemApi:
 def _api_blueprints() -> list[Blueprint]:
     """Every documented API blueprint, in the order they appear in the docs."""
     from auth.routes import blp as accounts
+    from budgets.funding.routes import blp as budgets
+    from budgets.ledger.routes import blp as ledger
 
-    return [accounts]
+    return [accounts, budgets, ledger]
 
 
 def _scope_descriptions() -> dict[str, str]:
