@@ -93,8 +93,9 @@ def _api_blueprints() -> list[Blueprint]:
     from auth.routes import blp as accounts
     from budgets.funding.routes import blp as budgets
     from budgets.ledger.routes import blp as ledger
+    from budgets.plans.routes import blp as plans
 
-    return [accounts, budgets, ledger]
+    return [accounts, budgets, ledger, plans]
 
 
 def _scope_descriptions() -> dict[str, str]:
