@@ -103,8 +103,11 @@ def _api_blueprints() -> list[Blueprint]:
     """Every documented API blueprint, in the order they appear in the docs."""
     from app.data_protection.routes import blp as data_protection
     from auth.routes import blp as accounts
+    from budgets.funding.routes import blp as budgets
+    from budgets.ledger.routes import blp as ledger
+    from budgets.plans.routes import blp as plans
 
-    return [accounts, data_protection]
+    return [accounts, budgets, ledger, plans, data_protection]
 
 
 def _scope_descriptions() -> dict[str, str]:
