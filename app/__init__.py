@@ -91,8 +91,9 @@ def _init_api(app: Flask) -> ProblemApi:
 def _api_blueprints() -> list[Blueprint]:
     """Every documented API blueprint, in the order they appear in the docs."""
     from auth.routes import blp as accounts
+    from employment.routes import blp as employment
 
-    return [accounts]
+    return [accounts, employment]
 
 
 def _scope_descriptions() -> dict[str, str]:

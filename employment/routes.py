@@ -1,0 +1,8 @@
+"""The employment (IPS) API: every sub-package's routes on one blueprint."""
+
+from __future__ import annotations
+
+from employment.api import blp
+from employment.provision import routes as provision_routes
+
+__all__ = ["blp", "provision_routes"]
