@@ -37,6 +37,7 @@ class Services(MethodView):
     @require_employment_read
     @blp.arguments(ServiceQueryArgsSchema, location="query")
     @blp.response(200, page_schema(ServiceSchema))
+    @documents_problems(422)
     def get(self, args: dict[str, Any]) -> Any:
         """Find IPS services, e.g. those covering your postcode district."""
         return service.find_services(
@@ -88,7 +89,7 @@ class Specialists(MethodView):
     @require_auth(Scope.EMPLOYMENT_MANAGE)
     @blp.arguments(PageArgsSchema, location="query")
     @blp.response(200, page_schema(SpecialistSchema))
-    @documents_problems(404)
+    @documents_problems(404, 422)
     def get(self, args: dict[str, Any], service_id: str) -> Any:
         """The service's employment specialists, each caseload shown against its limit."""
         return service.list_specialists(

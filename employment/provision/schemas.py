@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import marshmallow as ma
@@ -102,13 +103,30 @@ class SpecialistSchema(StrictSchema):
     caseload = ma.fields.Nested(CaseloadSchema, dump_only=True)
 
 
+FTE_RANGE = ma.validate.Range(min=0.01, max=1.0)
+FTE_DOC = {"description": "Full-time equivalent, 0.01 to 1 (two decimal places)."}
+
+
+def _fte_as_decimal(data: dict[str, Any]) -> dict[str, Any]:
+    if "fte" in data:
+        data["fte"] = Decimal(str(data["fte"])).quantize(Decimal("0.01"))
+    return data
+
+
 class SpecialistCreateSchema(StrictSchema):
     user_id = ma.fields.String(required=True, validate=ma.validate.Length(max=36))
-    fte = ma.fields.Decimal(
-        required=True, places=2, validate=ma.validate.Range(min=0.01, max=1), as_string=True
-    )
+    fte = ma.fields.Float(required=True, validate=FTE_RANGE, metadata=FTE_DOC)
+
+    @ma.post_load
+    def fte_as_decimal(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        return _fte_as_decimal(data)
 
 
 class SpecialistUpdateSchema(StrictSchema):
-    fte = ma.fields.Decimal(places=2, validate=ma.validate.Range(min=0.01, max=1), as_string=True)
+    fte = ma.fields.Float(validate=FTE_RANGE, metadata=FTE_DOC)
+
+    @ma.post_load
+    def fte_as_decimal(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        return _fte_as_decimal(data)
+
     is_active = ma.fields.Boolean()
