@@ -4,5 +4,6 @@ from __future__ import annotations
 
 from employment.api import blp
 from employment.provision import routes as provision_routes
+from employment.referrals import routes as referral_routes
 
-__all__ = ["blp", "provision_routes"]
+__all__ = ["blp", "provision_routes", "referral_routes"]
