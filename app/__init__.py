@@ -106,8 +106,9 @@ def _api_blueprints() -> list[Blueprint]:
     from budgets.funding.routes import blp as budgets
     from budgets.ledger.routes import blp as ledger
     from budgets.plans.routes import blp as plans
+    from employment.routes import blp as employment
 
-    return [accounts, budgets, ledger, plans, data_protection]
+    return [accounts, budgets, ledger, plans, employment, data_protection]
 
 
 def _scope_descriptions() -> dict[str, str]:

@@ -32,6 +32,7 @@ from auth.models import (
 from budgets.funding.models import Budget, BudgetChange, FundingStream
 from budgets.ledger.models import LedgerEntry
 from budgets.plans.models import CarePlan, PlanDecision, PlanLine, PlanOutcome
+from employment import models as ips
 
 
 class Category(StrEnum):
@@ -86,6 +87,14 @@ def _budget_rows(model: Any) -> Finder:
 
 def _plan_rows(model: Any) -> Finder:
     return lambda s: select(model).where(model.plan_id.in_(_plans_of(s)))
+
+
+def _referrals_of(s: Subject) -> Select[Any]:
+    return select(ips.Referral.id).where(ips.Referral.person_id == s.person_id)
+
+
+def _referral_rows(model: Any) -> Finder:
+    return lambda s: select(model).where(model.referral_id.in_(_referrals_of(s)))
 
 
 HOLDINGS: list[Holding] = [
@@ -217,6 +226,73 @@ HOLDINGS: list[Holding] = [
         Category.OPERATIONAL,
         "Single-use sign-in codes, valid for a minute, stored as hashes",
     ),
+    Holding(
+        "ips_referrals",
+        Category.PERSONAL,
+        "Referrals to IPS employment support",
+        _person_rows(ips.Referral),
+        export_name="employment_referrals",
+    ),
+    Holding(
+        "ips_caseload_assignments",
+        Category.PERSONAL,
+        "Which employment specialist works with the person",
+        _referral_rows(ips.CaseloadAssignment),
+    ),
+    Holding(
+        "ips_vocational_profiles",
+        Category.PERSONAL,
+        "Job preferences, strengths, work history, education",
+        _referral_rows(ips.VocationalProfile),
+    ),
+    Holding(
+        "ips_disclosure_discussions",
+        Category.PERSONAL,
+        "Conversations about telling employers about the condition",
+        _referral_rows(ips.DisclosureDiscussion),
+    ),
+    Holding(
+        "ips_benefits_sessions",
+        Category.PERSONAL,
+        "Benefits planning sessions",
+        _referral_rows(ips.BenefitsPlanningSession),
+    ),
+    Holding(
+        "ips_contacts",
+        Category.PERSONAL,
+        "Contacts made with or for the person",
+        _referral_rows(ips.Contact),
+    ),
+    Holding(
+        "ips_appointments",
+        Category.PERSONAL,
+        "Appointments with the employment specialist",
+        _referral_rows(ips.Appointment),
+    ),
+    Holding(
+        "ips_employer_contact_people",
+        Category.PERSONAL,
+        "Employer contacts made for the person",
+        _referral_rows(ips.EmployerContactPerson),
+    ),
+    Holding(
+        "ips_jobs",
+        Category.PERSONAL,
+        "Jobs the person started",
+        _referral_rows(ips.Job),
+    ),
+    Holding("ips_services", Category.ORGANISATIONAL, "IPS services run by providers"),
+    Holding("ips_service_areas", Category.ORGANISATIONAL, "Areas each IPS service covers"),
+    Holding("ips_specialists", Category.ORGANISATIONAL, "Employment specialists and their FTE"),
+    Holding("ips_employers", Category.ORGANISATIONAL, "Employers a service works with"),
+    Holding(
+        "ips_employer_contacts", Category.ORGANISATIONAL, "Job development contacts with employers"
+    ),
+    Holding(
+        "ips_dated_rates", Category.ORGANISATIONAL, "Dated Universal Credit and minimum wage rates"
+    ),
+    Holding("ips_outcome_rules", Category.ORGANISATIONAL, "Services' outcome definitions"),
+    Holding("ips_fidelity_reviews", Category.ORGANISATIONAL, "IPS fidelity reviews of a service"),
     Holding(
         "idempotency_records",
         Category.OPERATIONAL,
