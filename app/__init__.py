@@ -92,18 +92,21 @@ def _init_api(app: Flask) -> ProblemApi:
 def _init_oauth(app: Flask) -> None:
     from auth.oauth.routes import blp as oauth_pages
     from auth.oauth.server import init_oauth
+    from auth.onboarding.pages import blp as account_pages
     from auth.throttle import init_throttle
 
     init_oauth(app)
     app.register_blueprint(oauth_pages)
+    app.register_blueprint(account_pages)
     init_throttle(app)
 
 
 def _api_blueprints() -> list[Blueprint]:
     """Every documented API blueprint, in the order they appear in the docs."""
+    from auth.onboarding.routes import blp as onboarding
     from auth.routes import blp as accounts
 
-    return [accounts]
+    return [accounts, onboarding]
 
 
 def _scope_descriptions() -> dict[str, str]:
