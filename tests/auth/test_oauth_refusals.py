@@ -10,6 +10,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
+from app.notifications import Notification
 from auth.models import OAuthAuthorizationCode, OAuthClient
 from auth.oauth.routes import GENERIC_LOGIN_ERROR
 from auth.passwords import hash_password
@@ -179,6 +180,8 @@ def test_repeated_failures_lock_the_account_for_a_while(
         submit_sign_in(client, params, email=user.email, password="wrong-password-1")
     db_session.refresh(user)
     assert user.locked_until is not None
+    notice = db_session.scalars(select(Notification).where(Notification.user_id == user.id)).one()
+    assert notice.kind == "account-locked"
     locked = submit_sign_in(client, params, email=user.email)
     assert locked.status_code == 400
     assert GENERIC_LOGIN_ERROR in locked.get_data(as_text=True)
