@@ -15,6 +15,7 @@ from auth.models import OAuthAuthorizationCode, OAuthClient
 from auth.oauth.routes import GENERIC_LOGIN_ERROR
 from auth.passwords import hash_password
 from auth.roles import Scope
+from tests.app.test_errors import assert_problem
 from tests.auth.oauth_client import (
     PASSWORD,
     REDIRECT_URI,
@@ -316,5 +317,14 @@ def test_sign_in_is_throttled_per_address(engine: Engine) -> None:
         ]
         assert statuses[:2] == [400, 400]
         assert statuses[2] == 429
+        signups = [http.post("/v1/provider-signups", json={}) for _ in range(3)]
+        assert [r.status_code for r in signups[:2]] == [422, 422]
+        assert_problem(signups[2], 429, "rate-limited")
+        other_address = http.post(
+            "/oauth/token",
+            data={"grant_type": "password"},
+            environ_base={"REMOTE_ADDR": "10.0.0.9"},
+        )
+        assert other_address.status_code == 400
     finally:
         database.close()
