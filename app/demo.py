@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from auth.demo import DEMO_LOGINS, DEMO_PASSWORD, seed_accounts
+from auth.demo import (
+    BACK_OFFICE_CLIENT_ID,
+    BACK_OFFICE_SECRET,
+    DEMO_LOGINS,
+    DEMO_PASSWORD,
+    seed_accounts,
+)
 
 
 def seed_demo(session: Session, *, base_url: str) -> None:
@@ -28,6 +34,9 @@ def demo_summary(base_url: str) -> str:
         "",
         "  Get a token from the command line:",
         "    .venv/bin/flask --app app dev-token person@demo.example",
+        "  In the docs: Authorize -> client_id api-docs, no secret, then sign in as above.",
+        f"  Back-office client (client credentials): {BACK_OFFICE_CLIENT_ID}",
+        f"    secret {BACK_OFFICE_SECRET}",
         "",
     ]
     return "\n".join(lines)
