@@ -91,11 +91,12 @@ def _init_api(app: Flask) -> ProblemApi:
 def _api_blueprints() -> list[Blueprint]:
     """Every documented API blueprint, in the order they appear in the docs."""
     from auth.routes import blp as accounts
+    from budgets.caseload.routes import blp as caseload
     from budgets.funding.routes import blp as budgets
     from budgets.ledger.routes import blp as ledger
     from budgets.plans.routes import blp as plans
 
-    return [accounts, budgets, ledger, plans]
+    return [accounts, budgets, ledger, plans, caseload]
 
 
 def _scope_descriptions() -> dict[str, str]:
