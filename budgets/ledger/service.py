@@ -19,6 +19,7 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.audit import record_audit
 from app.db import new_id, utcnow
 from app.domain_errors import InvalidState, NotFound, RuleViolation, ValidationFailed
 from auth.access import can_see_person
@@ -218,6 +219,22 @@ def _post(
         for account, line_id, amount in legs
     ]
     session.add_all(entries)
+    record_audit(
+        session,
+        actor=actor,
+        action=f"ledger.{kind}",
+        record_type="budget",
+        record_id=budget.id,
+        subject_person_id=budget.person_id,
+        details={
+            "transaction_id": transaction_id,
+            "amount_pence": sum(amount for _, _, amount in legs if amount > 0),
+            "funding_stream_id": funding_stream_id,
+            "plan_line_id": next((line for _, line, _ in legs if line), None),
+            "cause_type": cause_type,
+            "cause_id": cause_id,
+        },
+    )
     session.flush()
     return entries
 

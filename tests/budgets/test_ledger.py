@@ -14,6 +14,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from app.audit import AuditEntry
 from app.db import get_db
 from app.domain_errors import InvalidState, NotFound, RuleViolation
 from auth.actor import Actor
@@ -121,6 +122,11 @@ def test_entries_record_cause_actor_and_person(db_session: Session) -> None:
     assert (entry.cause_type, entry.cause_id, entry.actor_user_id) == ("booking", "bk-9", user.id)
     assert entry.on_behalf_of_person_id == line.plan.person_id
     assert entry.account == "committed" and entry.amount_pence == 100
+    audit = db_session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "ledger.commitment")
+    ).one()
+    assert audit.actor_user_id == user.id and audit.details is not None
+    assert audit.details["cause_id"] == "bk-9" and audit.details["amount_pence"] == 100
 
 
 def test_commit_beyond_the_line_is_refused(db_session: Session) -> None:
