@@ -366,6 +366,18 @@ def change_budget(
     return change
 
 
+def run_daily_budget_tasks(session: Session, *, today: date) -> dict[str, int]:
+    """Apply scheduled changes that have fallen due and release money due on every active
+    budget; returns how many changes were applied and releases posted."""
+    applied = apply_due_changes(session, today=today)
+    released = 0
+    for budget_id in session.scalars(select(Budget.id).where(Budget.status == "active")).all():
+        budget = ledger.lock_budget(session, budget_id)
+        released += len(ledger.release_due_funds(session, budget=budget, today=today)) // 2
+        session.commit()
+    return {"changes_applied": applied, "releases_posted": released}
+
+
 def apply_due_changes(session: Session, *, today: date) -> int:
     """Apply scheduled changes whose effective date has come; returns how many."""
     due = session.scalars(
