@@ -9,6 +9,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from app.db import get_session
+from app.etag import if_match_tags
 from app.idempotency import idempotent
 from app.openapi import documents_problems
 from app.pagination import PageArgsSchema, page_schema
@@ -23,6 +24,7 @@ from budgets.funding.schemas import (
     BudgetCreateSchema,
     BudgetListArgsSchema,
     BudgetSchema,
+    BudgetUpdateSchema,
     balances_view,
 )
 
@@ -66,6 +68,17 @@ class BudgetItem(MethodView):
     def get(self, budget_id: str) -> Any:
         """One budget"""
         budget = service.get_budget(get_session(), budget_id=budget_id, actor=g.actor)
+        return budget, 200, {"ETag": version_etag(budget.id, budget.version)}
+
+    @require_auth(Scope.BUDGETS_MANAGE, roles=[Role.ADMIN])
+    @blp.arguments(BudgetUpdateSchema)
+    @blp.response(200, BudgetSchema)
+    @documents_problems(404, 409, 412, 422, 428)
+    def patch(self, data: dict[str, Any], budget_id: str) -> Any:
+        """Change the broker, how the money is held, or the release schedule (If-Match)"""
+        budget = service.update_budget(
+            get_session(), budget_id=budget_id, actor=g.actor, if_match=if_match_tags(), **data
+        )
         return budget, 200, {"ETag": version_etag(budget.id, budget.version)}
 
 

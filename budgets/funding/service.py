@@ -14,9 +14,10 @@ from app.db import utcnow
 from app.domain_errors import Conflict, InvalidState, NotFound, RuleViolation, ValidationFailed
 from app.notifications import notify
 from app.pagination import Page, PageRequest, keyset_page
+from app.versioning import check_if_match
 from auth.access import can_see_person, require_person_access, require_role, visible_people_clause
 from auth.actor import Actor
-from auth.models import User
+from auth.models import Person, User
 from auth.roles import Role
 from budgets.funding.models import (
     DEFAULT_POLICY,
@@ -158,6 +159,47 @@ def allocate_budget(
         body="You can see how much you have and start your care and support plan.",
         record_type="budget",
         record_id=budget.id,
+    )
+    session.commit()
+    return budget
+
+
+def update_budget(
+    session: Session,
+    *,
+    budget_id: str,
+    actor: Actor,
+    if_match: list[str] | None,
+    broker_id: str | None = None,
+    holding_options: list[str] | None = None,
+    release_schedule: str | None = None,
+) -> Budget:
+    """Change the broker, how the money is held, or the release schedule (If-Match)."""
+    require_role(actor, Role.ADMIN)
+    budget = visible_budget(session, budget_id=budget_id, actor=actor)
+    budget = ledger.lock_budget(session, budget.id)
+    check_if_match(if_match, budget.id, budget.version)
+    if budget.status == "ended":
+        raise InvalidState("An ended budget cannot be changed.")
+    if broker_id is not None:
+        _check_broker(session, broker_id, budget.commissioner_id)
+        budget.broker_id = broker_id
+        person = session.get(Person, budget.person_id)
+        assert person is not None
+        person.broker_id = broker_id
+    if holding_options is not None:
+        budget.holding_options = sorted(set(holding_options))
+    if release_schedule is not None:
+        budget.release_schedule = release_schedule
+    budget.version += 1
+    _audit(
+        session,
+        actor,
+        "budget.update",
+        budget,
+        broker_id=budget.broker_id,
+        holding_options=budget.holding_options,
+        release_schedule=budget.release_schedule,
     )
     session.commit()
     return budget
