@@ -367,6 +367,12 @@ def update_line(
     require_role(actor, Role.PERSON, Role.REPRESENTATIVE, Role.BROKER)
     plan = _editable(session, plan_id=plan_id, actor=actor, if_match=if_match)
     line = _line_of(plan, line_id)
+    budget = session.get(Budget, plan.budget_id)
+    assert budget is not None
+    if "funding_stream_id" in values and values["funding_stream_id"] not in {
+        stream.id for stream in budget.streams
+    }:
+        raise ValidationFailed({"funding_stream_id": ["Not a funding stream of this budget."]})
     for name, value in values.items():
         setattr(line, name, value)
     if values.keys() & {
