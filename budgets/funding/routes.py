@@ -18,6 +18,7 @@ from auth.guard import require_auth
 from auth.roles import Role, Scope
 from budgets.funding import service
 from budgets.funding.schemas import (
+    BalancesArgsSchema,
     BalancesSchema,
     BudgetChangeCreateSchema,
     BudgetChangeSchema,
@@ -85,11 +86,14 @@ class BudgetItem(MethodView):
 @blp.route("/<budget_id>/balances")
 class BudgetBalances(MethodView):
     @require_auth(Scope.BUDGETS_READ)
+    @blp.arguments(BalancesArgsSchema, location="query")
     @blp.response(200, BalancesSchema)
-    @documents_problems(404)
-    def get(self, budget_id: str) -> Any:
+    @documents_problems(404, 422)
+    def get(self, args: dict[str, Any], budget_id: str) -> Any:
         """Allocated, released, committed, spent and available: overall, per stream, per line"""
-        budget, figures = service.budget_balances(get_session(), budget_id=budget_id, actor=g.actor)
+        budget, figures = service.budget_balances(
+            get_session(), budget_id=budget_id, actor=g.actor, plan_id=args["plan_id"]
+        )
         return balances_view(budget, figures)
 
 

@@ -86,6 +86,14 @@ class BudgetListArgsSchema(PageArgsSchema):
     person_id = ma.fields.String(load_default=None, validate=ma.validate.Length(max=36))
 
 
+class BalancesArgsSchema(_Strict):
+    plan_id = ma.fields.String(
+        load_default=None,
+        validate=ma.validate.Length(max=36),
+        metadata={"description": "Per-line figures for this plan version (default: approved)."},
+    )
+
+
 class BudgetChangeCreateSchema(_Strict):
     kind = ma.fields.String(required=True, validate=ma.validate.OneOf(CHANGE_KINDS))
     reason = ma.fields.String(required=True, validate=ma.validate.Length(min=3, max=1000))

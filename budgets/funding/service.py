@@ -28,6 +28,7 @@ from budgets.funding.models import (
 )
 from budgets.ledger import service as ledger
 from budgets.people import person_user_ids
+from budgets.plans.models import CarePlan
 
 # Grounds on which unspent money may be recovered (with written notice and reasons).
 RECOVERY_GROUNDS = (
@@ -236,14 +237,19 @@ def list_budgets(
 
 
 def budget_balances(
-    session: Session, *, budget_id: str, actor: Actor
+    session: Session, *, budget_id: str, actor: Actor, plan_id: str | None = None
 ) -> tuple[Budget, ledger.BudgetBalances]:
-    """Allocated, released, committed, spent and available: overall, per stream, per line."""
+    """Allocated, released, committed, spent and available: overall, per stream, and per
+    line of the approved plan (or of the plan version asked for)."""
     budget = visible_budget(session, budget_id=budget_id, actor=actor)
+    if plan_id is not None and not session.scalar(
+        select(CarePlan.id).where(CarePlan.id == plan_id, CarePlan.budget_id == budget.id)
+    ):
+        raise NotFound("No such plan on this budget.")
     if budget.status == "active":
         ledger.lock_budget(session, budget.id)
         ledger.release_due_funds(session, budget=budget, today=utcnow().date(), actor=None)
-    figures = ledger.balances(session, budget_id=budget.id)
+    figures = ledger.balances(session, budget_id=budget.id, plan_id=plan_id)
     _audit(session, actor, "budget.balances.read", budget)
     session.commit()
     return budget, figures

@@ -592,3 +592,17 @@ def plan_line_for_booking(session: Session, *, plan_line_id: str, actor: Actor) 
     if line is None or not can_see_person(session, actor, line.plan.person_id):
         raise NotFound("No such plan line.")
     return line
+
+
+def current_plan_line(session: Session, *, plan_line_id: str) -> PlanLine | None:
+    """The same line in the budget's approved plan now (lines keep their lineage across
+    versions), or None if the approved plan no longer has it. For a booking made against
+    an earlier version that wants to commit more money."""
+    line = session.get(PlanLine, plan_line_id)
+    if line is None:
+        return None
+    return session.scalars(
+        select(PlanLine)
+        .join(CarePlan, CarePlan.id == PlanLine.plan_id)
+        .where(PlanLine.lineage_id == line.lineage_id, CarePlan.status == "approved")
+    ).first()

@@ -371,3 +371,26 @@ def test_statement_carries_earlier_months_into_the_opening_balance(
     )
     assert june.lines == [] and june.opening == june.closing == may.closing
     assert len(statement_csv(may).splitlines()) == 5  # header, opening, 2 entries, closing
+
+
+def test_current_plan_line_follows_the_lineage_into_the_approved_version(
+    db_session: Session,
+) -> None:
+    old = build_approved_line(db_session, budget_pence=100_000, line_pence=30_000)
+    _commit(db_session, old.id, 10_000)
+    old.plan.status = "superseded"
+    budget = db_session.get(Budget, old.plan.budget_id)
+    assert budget is not None
+    new_plan = build_plan(db_session, budget=budget, status="approved")
+    new = build_line(
+        db_session, plan=new_plan, unit_cost_pence=30_000, quantity=1, lineage_id=old.lineage_id
+    )
+    assert ledger.current_plan_line(db_session, plan_line_id=old.id) is new
+    with pytest.raises(RuleViolation):
+        _commit(db_session, old.id, 1)
+    with pytest.raises(RuleViolation) as refused:
+        _commit(db_session, new.id, 20_001)
+    assert refused.value.extensions["scope"] == "plan_line"
+    _commit(db_session, new.id, 20_000)
+    assert ledger.balances(db_session, budget_id=budget.id).lines[new.id].available == 0
+    assert ledger.current_plan_line(db_session, plan_line_id="missing") is None

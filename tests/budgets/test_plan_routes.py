@@ -115,6 +115,16 @@ def test_write_submit_approve_and_balances_per_line(
     lines = balances.get_json()["lines"]
     assert lines[0]["plan_line_id"] == line["id"]
     assert lines[0]["available"] == gbp(1_500 * 4 * 13)
+    draft = flow.call("POST", f"/v1/plans/{plan['id']}/revisions", flow.person).get_json()
+    of_draft = flow.client.get(
+        f"/v1/budgets/{budget.id}/balances?plan_id={draft['id']}", headers=flow.person
+    ).get_json()["lines"]
+    assert [row["plan_line_id"] for row in of_draft] == [draft["lines"][0]["id"]]
+    assert_problem(
+        flow.client.get(f"/v1/budgets/{budget.id}/balances?plan_id=nope", headers=flow.person),
+        404,
+        "not-found",
+    )
     kinds = db_session.scalars(
         select(Notification.kind).where(Notification.record_id == plan["id"])
     ).all()
