@@ -55,6 +55,18 @@ def register_cli(app: Flask) -> None:
             session.close()
         click.echo(json.dumps(report.as_dict()))
 
+    @app.cli.command("run-budget-tasks")
+    def run_budget_tasks() -> None:
+        """Apply budget changes that have fallen due and release scheduled money (daily)."""
+        from app.db import utcnow
+        from budgets.funding.service import run_daily_budget_tasks
+
+        session = get_db().session_factory()
+        try:
+            click.echo(run_daily_budget_tasks(session, today=utcnow().date()))
+        finally:
+            session.close()
+
     @app.cli.command("purge-idempotency-keys")
     def purge_idempotency_keys() -> None:
         """Delete Idempotency-Key records past their retention."""
