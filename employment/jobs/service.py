@@ -8,12 +8,11 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.domain_errors import InvalidState, NotFound, RuleViolation
 from app.money import money
-from app.pagination import PageRequest, keyset_page
+from app.pagination import PageRequest
 from app.versioning import check_if_match
 from auth.actor import Actor
 from auth.models import Person
@@ -21,7 +20,7 @@ from employment.access import require_managed_referral, require_visible_referral
 from employment.models import Employer, Job, Referral
 from employment.rates import minimum_wage_pence
 from employment.rules import ON_CASELOAD_STATES, hours_band
-from employment.trail import audit
+from employment.trail import audit, page_of_referral_records
 
 
 def _judge_competitive(session: Session, job: Job, person: Person) -> None:
@@ -195,22 +194,12 @@ def update_job(
 
 def list_jobs(session: Session, *, actor: Actor, referral_id: str, page: PageRequest) -> Any:
     """The person's jobs, most recently recorded first."""
-    referral = require_visible_referral(session, actor, referral_id)
-    result = keyset_page(
-        session,
-        select(Job).where(Job.referral_id == referral.id),
-        keys=[Job.id],
-        page=page,
-        descending=True,
-        scope=f"ips-jobs:{referral.id}",
-    )
-    audit(
+    result = page_of_referral_records(
         session,
         actor=actor,
+        referral_id=referral_id,
+        model=Job,
         action="job.list",
-        record_type="ips_referral",
-        record_id=referral.id,
-        person_id=referral.person_id,
+        page=page,
     )
-    session.commit()
     return {"items": [describe_job(j) for j in result.items], "next_cursor": result.next_cursor}
