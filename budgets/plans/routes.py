@@ -16,7 +16,7 @@ from app.pagination import PageArgsSchema, page_schema
 from app.versioning import version_etag
 from auth.guard import require_auth
 from auth.roles import Role, Scope
-from budgets.plans import rules, service, workflow
+from budgets.plans import lines, rules, service, workflow
 from budgets.plans.models import CarePlan
 from budgets.plans.schemas import (
     ApproveSchema,
@@ -102,7 +102,7 @@ class PlanLines(MethodView):
     @documents_problems(404, 409, 422)
     def post(self, data: dict[str, Any], plan_id: str) -> Any:
         """Add a line (refused with reason codes if it breaks a rule)"""
-        plan, _ = service.add_line(get_session(), plan_id=plan_id, actor=g.actor, values=data)
+        plan, _ = lines.add_line(get_session(), plan_id=plan_id, actor=g.actor, values=data)
         return _tagged(plan, 201)
 
 
@@ -114,7 +114,7 @@ class PlanLineItem(MethodView):
     @documents_problems(404, 409, 412, 422, 428)
     def patch(self, data: dict[str, Any], plan_id: str, line_id: str) -> Any:
         """Change a line of a draft (rules checked again)"""
-        plan, _ = service.update_line(
+        plan, _ = lines.update_line(
             get_session(),
             plan_id=plan_id,
             line_id=line_id,
@@ -130,7 +130,7 @@ class PlanLineItem(MethodView):
     def delete(self, plan_id: str, line_id: str) -> Any:
         """Remove a line from a draft"""
         return _tagged(
-            service.delete_line(
+            lines.delete_line(
                 get_session(),
                 plan_id=plan_id,
                 line_id=line_id,
@@ -148,7 +148,7 @@ class HouseholdAgreement(MethodView):
     def post(self, plan_id: str, line_id: str) -> Any:
         """Record the commissioner's agreement to pay a family member in the household"""
         return _tagged(
-            service.record_household_agreement(
+            lines.record_household_agreement(
                 get_session(),
                 plan_id=plan_id,
                 line_id=line_id,
