@@ -15,6 +15,7 @@ from auth.actor import Actor
 from auth.roles import Role
 from budgets.dates import occurrences
 from budgets.funding.models import Budget
+from budgets.funding.service import audit_budget, visible_budget
 from budgets.plans import rules
 from budgets.plans.models import CarePlan, PlanLine
 from budgets.plans.service import (
@@ -147,3 +148,34 @@ def record_household_agreement(
     audit_plan(session, actor, "care_plan.household_agreement", plan, line_id=line.id)
     session.commit()
     return plan
+
+
+def check_purchase(
+    session: Session,
+    *,
+    budget_id: str,
+    actor: Actor,
+    category: str,
+    description: str,
+    funding_stream_id: str,
+    start_date: date | None = None,
+    end_date: date | None = None,
+) -> list[rules.Finding]:
+    """Can this be bought from this budget? The line rules, without writing anything."""
+    budget = visible_budget(session, budget_id=budget_id, actor=actor)
+    facts = rules.LineFacts(
+        id=None,
+        category=category,
+        description=description,
+        start_date=start_date or budget.period_start,
+        end_date=end_date or start_date or budget.period_end,
+        funding_stream_id=funding_stream_id,
+        planned_total_pence=0,
+        outcome_positions=(),
+        pays_household_family_member=False,
+        household_agreement_recorded=False,
+    )
+    findings = rules.check_line(facts, budget)
+    audit_budget(session, actor, "budget.can_buy", budget, category=category, allowed=not findings)
+    session.commit()
+    return findings

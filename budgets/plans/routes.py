@@ -27,6 +27,7 @@ from budgets.plans.schemas import (
     PlanLineUpdateSchema,
     PlanSchema,
     PlanUpdateSchema,
+    PurchaseCheckSchema,
     ReconsiderationAnswerSchema,
     ReconsiderationSchema,
     ReturnSchema,
@@ -69,6 +70,18 @@ class BudgetPlans(MethodView):
         return _tagged(
             service.create_plan(get_session(), budget_id=budget_id, actor=g.actor, **data), 201
         )
+
+
+@blp.route("/budgets/<budget_id>/can-buy")
+class CanBuy(MethodView):
+    @require_auth(Scope.BUDGETS_READ)
+    @blp.arguments(PurchaseCheckSchema)
+    @blp.response(200, PlanCheckSchema)
+    @documents_problems(404, 422)
+    def post(self, data: dict[str, Any], budget_id: str) -> Any:
+        """Can this be bought from this budget and stream? Reasons if not (changes nothing)"""
+        findings = lines.check_purchase(get_session(), budget_id=budget_id, actor=g.actor, **data)
+        return {"ok": not findings, "findings": rules.findings_view(findings)}
 
 
 @blp.route("/plans/<plan_id>")
