@@ -91,8 +91,10 @@ def _init_api(app: Flask) -> ProblemApi:
 def _api_blueprints() -> list[Blueprint]:
     """Every documented API blueprint, in the order they appear in the docs."""
     from auth.routes import blp as accounts
+    from budgets.providers.offers.routes import blp as offers
+    from budgets.providers.routes import blp as providers
 
-    return [accounts]
+    return [accounts, providers, offers]
 
 
 def _scope_descriptions() -> dict[str, str]:

@@ -10,7 +10,15 @@ from app import audit, idempotency, notifications
 from app.db import Base
 from auth import models as account_models
 from budgets.providers import models as provider_models
+from budgets.providers.offers import models as offer_models
 
-MODEL_MODULES = (audit, idempotency, notifications, account_models, provider_models)
+MODEL_MODULES = (
+    audit,
+    idempotency,
+    notifications,
+    account_models,
+    provider_models,
+    offer_models,
+)
 
 metadata = Base.metadata
