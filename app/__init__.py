@@ -43,6 +43,7 @@ def create_app(
     _init_api(app)
     init_etags(app)
     init_security_headers(app)
+    _init_oauth(app)
 
     from app.cli import register_cli
 
@@ -88,13 +89,24 @@ def _init_api(app: Flask) -> ProblemApi:
     return api
 
 
+def _init_oauth(app: Flask) -> None:
+    from auth.oauth.routes import blp as oauth_pages
+    from auth.oauth.server import init_oauth
+    from auth.throttle import init_throttle
+
+    init_oauth(app)
+    app.register_blueprint(oauth_pages)
+    init_throttle(app)
+
+
 def _api_blueprints() -> list[Blueprint]:
     """Every documented API blueprint, in the order they appear in the docs."""
+    from app.data_protection.routes import blp as data_protection
     from auth.routes import blp as accounts
     from budgets.providers.offers.routes import blp as offers
     from budgets.providers.routes import blp as providers
 
-    return [accounts, providers, offers]
+    return [accounts, data_protection, providers, offers]
 
 
 def _scope_descriptions() -> dict[str, str]:

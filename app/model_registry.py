@@ -7,8 +7,12 @@ must be added to MODEL_MODULES.
 from __future__ import annotations
 
 from app import audit, idempotency, notifications
+from app.data_protection import models as data_protection_models
 from app.db import Base
 from auth import models as account_models
+from budgets.funding import models as funding_models
+from budgets.ledger import models as ledger_models
+from budgets.plans import models as plan_models
 from budgets.providers import models as provider_models
 from budgets.providers.offers import models as offer_models
 
@@ -16,9 +20,13 @@ MODEL_MODULES = (
     audit,
     idempotency,
     notifications,
+    data_protection_models,
     account_models,
     provider_models,
     offer_models,
+    funding_models,
+    plan_models,
+    ledger_models,
 )
 
 metadata = Base.metadata
