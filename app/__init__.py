@@ -103,10 +103,12 @@ def _api_blueprints() -> list[Blueprint]:
     """Every documented API blueprint, in the order they appear in the docs."""
     from app.data_protection.routes import blp as data_protection
     from auth.routes import blp as accounts
+    from budgets.bookings.claims.routes import blp as claims
+    from budgets.bookings.routes import blp as bookings
     from budgets.providers.offers.routes import blp as offers
     from budgets.providers.routes import blp as providers
 
-    return [accounts, data_protection, providers, offers]
+    return [accounts, data_protection, providers, offers, bookings, claims]
 
 
 def _scope_descriptions() -> dict[str, str]:

@@ -10,6 +10,7 @@ from app import audit, idempotency, notifications
 from app.data_protection import models as data_protection_models
 from app.db import Base
 from auth import models as account_models
+from budgets.bookings import models as booking_models
 from budgets.funding import models as funding_models
 from budgets.ledger import models as ledger_models
 from budgets.plans import models as plan_models
@@ -24,6 +25,7 @@ MODEL_MODULES = (
     account_models,
     provider_models,
     offer_models,
+    booking_models,
     funding_models,
     plan_models,
     ledger_models,

@@ -171,7 +171,7 @@ def bearer_for_back_office(
     """Authorization headers for a provider back-office client (client credentials)."""
     client = ensure_test_client(
         session,
-        client_id=f"back-office-{organisation.id[:8]}",
+        client_id=f"back-office-{organisation.id[-12:]}",
         is_public=False,
         organisation_id=organisation.id,
         grant_types=["client_credentials"],

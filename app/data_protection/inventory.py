@@ -27,6 +27,7 @@ from auth.models import (
     User,
     UserRole,
 )
+from budgets.bookings.models import Booking, Claim
 from budgets.funding.models import Budget, BudgetChange, FundingStream
 from budgets.ledger.models import LedgerEntry
 from budgets.plans.models import CarePlan, PlanDecision, PlanLine, PlanOutcome
@@ -216,6 +217,13 @@ HOLDINGS: list[Holding] = [
     ),
     Holding("offers", Category.ORGANISATIONAL, "What providers offer, at what price"),
     Holding("offer_areas", Category.ORGANISATIONAL, "Where each offer is delivered"),
+    Holding("bookings", Category.PERSONAL, "Services the person booked", _person_rows(Booking)),
+    Holding(
+        "claims",
+        Category.PERSONAL,
+        "Providers' claims for deliveries to the person",
+        _person_rows(Claim),
+    ),
 ]
 
 

@@ -18,6 +18,7 @@ from auth.models import Person, ProviderMembership, Representation
 from budgets.funding.models import BudgetChange
 from budgets.plans.models import PlanDecision
 from tests.app.test_errors import assert_problem
+from tests.budgets.booking_builders import build_booking, build_claim
 from tests.budgets.builders import build_approved_line
 from tests.builders import (
     bearer_for,
@@ -71,6 +72,7 @@ def _seed_one_row_of_everything_personal(session: Session):  # type: ignore[no-u
         )
     )
     session.add(PlanDecision(plan_id=line.plan_id, kind="approved"))
+    build_claim(session, booking=build_booking(session, line=line, units=1))
     session.add(Pseudonymisation(person_id=user.person_id, rule="test"))
     record_audit(
         session,
