@@ -105,10 +105,25 @@ def _api_blueprints() -> list[Blueprint]:
     from auth.routes import blp as accounts
     from budgets.bookings.claims.routes import blp as claims
     from budgets.bookings.routes import blp as bookings
+    from budgets.funding.routes import blp as budgets
+    from budgets.ledger.routes import blp as ledger
+    from budgets.plans.routes import blp as plans
     from budgets.providers.offers.routes import blp as offers
     from budgets.providers.routes import blp as providers
+    from employment.routes import blp as employment
 
-    return [accounts, data_protection, providers, offers, bookings, claims]
+    return [
+        accounts,
+        budgets,
+        ledger,
+        plans,
+        providers,
+        offers,
+        bookings,
+        claims,
+        employment,
+        data_protection,
+    ]
 
 
 def _scope_descriptions() -> dict[str, str]:

@@ -16,6 +16,7 @@ from budgets.ledger import models as ledger_models
 from budgets.plans import models as plan_models
 from budgets.providers import models as provider_models
 from budgets.providers.offers import models as offer_models
+from employment import models as employment_models
 
 MODEL_MODULES = (
     audit,
@@ -29,6 +30,7 @@ MODEL_MODULES = (
     funding_models,
     plan_models,
     ledger_models,
+    employment_models,
 )
 
 metadata = Base.metadata

@@ -20,7 +20,9 @@ from app.audit import AuditEntry
 from app.data_protection.models import Pseudonymisation
 from app.notifications import Notification
 from auth.models import (
+    Invitation,
     OAuthToken,
+    PasswordReset,
     Person,
     ProviderMembership,
     Representation,
@@ -31,6 +33,7 @@ from budgets.bookings.models import Booking, Claim
 from budgets.funding.models import Budget, BudgetChange, FundingStream
 from budgets.ledger.models import LedgerEntry
 from budgets.plans.models import CarePlan, PlanDecision, PlanLine, PlanOutcome
+from employment import models as ips
 
 
 class Category(StrEnum):
@@ -85,6 +88,14 @@ def _budget_rows(model: Any) -> Finder:
 
 def _plan_rows(model: Any) -> Finder:
     return lambda s: select(model).where(model.plan_id.in_(_plans_of(s)))
+
+
+def _referrals_of(s: Subject) -> Select[Any]:
+    return select(ips.Referral.id).where(ips.Referral.person_id == s.person_id)
+
+
+def _referral_rows(model: Any) -> Finder:
+    return lambda s: select(model).where(model.referral_id.in_(_referrals_of(s)))
 
 
 HOLDINGS: list[Holding] = [
@@ -192,6 +203,97 @@ HOLDINGS: list[Holding] = [
         Category.ORGANISATIONAL,
         "Commissioners' local rules (review intervals, notice periods)",
     ),
+    Holding(
+        "invitations",
+        Category.PERSONAL,
+        "Invitations to open an account (email, name, role)",
+        lambda s: select(Invitation).where(
+            or_(
+                Invitation.person_id == s.person_id,
+                Invitation.accepted_user_id.in_(sorted(s.user_ids)),
+            )
+        ),
+        redacted=("token_hash",),
+    ),
+    Holding(
+        "password_resets",
+        Category.PERSONAL,
+        "Password reset requests",
+        _own_user_rows(PasswordReset),
+        redacted=("token_hash",),
+    ),
+    Holding(
+        "oauth_authorization_codes",
+        Category.OPERATIONAL,
+        "Single-use sign-in codes, valid for a minute, stored as hashes",
+    ),
+    Holding(
+        "ips_referrals",
+        Category.PERSONAL,
+        "Referrals to IPS employment support",
+        _person_rows(ips.Referral),
+        export_name="employment_referrals",
+    ),
+    Holding(
+        "ips_caseload_assignments",
+        Category.PERSONAL,
+        "Which employment specialist works with the person",
+        _referral_rows(ips.CaseloadAssignment),
+    ),
+    Holding(
+        "ips_vocational_profiles",
+        Category.PERSONAL,
+        "Job preferences, strengths, work history, education",
+        _referral_rows(ips.VocationalProfile),
+    ),
+    Holding(
+        "ips_disclosure_discussions",
+        Category.PERSONAL,
+        "Conversations about telling employers about the condition",
+        _referral_rows(ips.DisclosureDiscussion),
+    ),
+    Holding(
+        "ips_benefits_sessions",
+        Category.PERSONAL,
+        "Benefits planning sessions",
+        _referral_rows(ips.BenefitsPlanningSession),
+    ),
+    Holding(
+        "ips_contacts",
+        Category.PERSONAL,
+        "Contacts made with or for the person",
+        _referral_rows(ips.Contact),
+    ),
+    Holding(
+        "ips_appointments",
+        Category.PERSONAL,
+        "Appointments with the employment specialist",
+        _referral_rows(ips.Appointment),
+    ),
+    Holding(
+        "ips_employer_contact_people",
+        Category.PERSONAL,
+        "Employer contacts made for the person",
+        _referral_rows(ips.EmployerContactPerson),
+    ),
+    Holding(
+        "ips_jobs",
+        Category.PERSONAL,
+        "Jobs the person started",
+        _referral_rows(ips.Job),
+    ),
+    Holding("ips_services", Category.ORGANISATIONAL, "IPS services run by providers"),
+    Holding("ips_service_areas", Category.ORGANISATIONAL, "Areas each IPS service covers"),
+    Holding("ips_specialists", Category.ORGANISATIONAL, "Employment specialists and their FTE"),
+    Holding("ips_employers", Category.ORGANISATIONAL, "Employers a service works with"),
+    Holding(
+        "ips_employer_contacts", Category.ORGANISATIONAL, "Job development contacts with employers"
+    ),
+    Holding(
+        "ips_dated_rates", Category.ORGANISATIONAL, "Dated Universal Credit and minimum wage rates"
+    ),
+    Holding("ips_outcome_rules", Category.ORGANISATIONAL, "Services' outcome definitions"),
+    Holding("ips_fidelity_reviews", Category.ORGANISATIONAL, "IPS fidelity reviews of a service"),
     Holding(
         "idempotency_records",
         Category.OPERATIONAL,

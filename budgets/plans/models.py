@@ -68,6 +68,11 @@ class CarePlan(IdMixin, TimestampMixin, Base):
         back_populates="plan", order_by="PlanLine.id", lazy="selectin"
     )
 
+    @property
+    def total_pence(self) -> int:
+        """What the whole plan costs: the sum of its lines' planned totals."""
+        return sum(line.planned_total_pence for line in self.lines)
+
 
 class PlanOutcome(IdMixin, Base):
     """A health and wellbeing outcome, in the person's own words."""

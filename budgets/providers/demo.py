@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.db import utcnow
 from budgets.providers.areas import parse_area, postcode_district
-from budgets.providers.models import OrganisationStatus, ProviderOrganisation, ServiceArea
+from budgets.providers.models import OrganisationStatus, ProviderArea, ProviderOrganisation
 from budgets.providers.offers.models import Offer, OfferArea, OfferStatus
 
 _ORGANISATIONS: list[dict[str, Any]] = [
@@ -133,7 +133,7 @@ def _organisation(session: Session, spec: dict[str, Any]) -> ProviderOrganisatio
         organisation.status_changed_at = utcnow()
     if not organisation.areas:
         organisation.areas = [
-            ServiceArea(code=code, kind=str(parse_area(code)[0])) for code in spec["areas"]
+            ProviderArea(code=code, kind=str(parse_area(code)[0])) for code in spec["areas"]
         ]
     session.flush()
     return organisation

@@ -52,10 +52,10 @@ class ProviderOrganisation(IdMixin, TimestampMixin, Base):
     status_changed_by: Mapped[str | None] = mapped_column(String(36))
     version: Mapped[int] = mapped_column(Integer, default=1)
 
-    areas: Mapped[list[ServiceArea]] = relationship(
+    areas: Mapped[list[ProviderArea]] = relationship(
         back_populates="organisation",
         cascade="all, delete-orphan",
-        order_by="ServiceArea.code",
+        order_by="ProviderArea.code",
         lazy="selectin",
     )
 
@@ -69,7 +69,7 @@ class ProviderOrganisation(IdMixin, TimestampMixin, Base):
         return self.status == OrganisationStatus.VERIFIED
 
 
-class ServiceArea(Base):
+class ProviderArea(Base):
     """A postcode district or council area a provider organisation serves."""
 
     __tablename__ = "provider_service_areas"

@@ -21,7 +21,7 @@ from auth.models import ProviderMembership, User, UserRole
 from auth.passwords import hash_password
 from auth.roles import Role
 from budgets.providers.areas import parse_area
-from budgets.providers.models import OrganisationStatus, ProviderOrganisation, ServiceArea
+from budgets.providers.models import OrganisationStatus, ProviderArea, ProviderOrganisation
 
 # Changing these on a verified organisation needs a commissioner to verify it again.
 _REVERIFY_FIELDS = ("kind", "delivers_regulated_care", "cqc_registration_number")
@@ -55,7 +55,7 @@ def _is_owner(session: Session, actor: Actor, organisation_id: str) -> bool:
 
 def _set_areas(organisation: ProviderOrganisation, codes: list[str]) -> None:
     wanted = {parse_area(code)[1]: parse_area(code)[0] for code in codes}
-    organisation.areas = [ServiceArea(code=code, kind=str(kind)) for code, kind in wanted.items()]
+    organisation.areas = [ProviderArea(code=code, kind=str(kind)) for code, kind in wanted.items()]
 
 
 def _new_organisation(data: dict[str, Any]) -> ProviderOrganisation:

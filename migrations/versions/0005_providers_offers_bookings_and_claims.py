@@ -1,7 +1,7 @@
 """providers, offers, bookings and claims
 
 Revision ID: 0005
-Revises: 0003, 0010
+Revises: 0006
 Create Date: 2026-11-25 17:54:08.540398
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import app.db
 
 revision: str = '0005'
-down_revision: str | Sequence[str] | None = ('0003', '0010')
+down_revision: str | Sequence[str] | None = '0006'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -30,9 +30,9 @@ OFFER: dict[str, Any] = {
 
 def _org_with_owner(db_session, **org: Any):  # type: ignore[no-untyped-def]
     organisation = build_provider(db_session, **org)
-    from budgets.providers.models import ServiceArea
+    from budgets.providers.models import ProviderArea
 
-    organisation.areas = [ServiceArea(code="LS6", kind="postcode_district")]
+    organisation.areas = [ProviderArea(code="LS6", kind="postcode_district")]
     db_session.flush()
     return organisation, bearer_for(
         db_session, build_provider_staff(db_session, organisation=organisation)

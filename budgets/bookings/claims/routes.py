@@ -36,7 +36,7 @@ class BookingClaims(MethodView):
     @require_auth()
     @blp.arguments(ClaimQueryArgsSchema, location="query")
     @blp.response(200, page_schema(ClaimSchema))
-    @documents_problems(400, 422)
+    @documents_problems(400, 404, 422)
     def get(self, args: dict[str, Any], booking_id: str) -> Any:
         """The claims made under a booking, newest first."""
         args["booking_id"] = booking_id

@@ -175,6 +175,12 @@ def list_claims(
     if status:
         stmt = stmt.where(Claim.status == status)
     if booking_id:
+        visible_booking = select(Booking.id).where(
+            Booking.id == booking_id,
+            visible_clause(actor, Booking.person_id, Booking.organisation_id),
+        )
+        if session.scalar(visible_booking) is None:
+            raise NotFound("No such booking.")
         stmt = stmt.where(Claim.booking_id == booking_id)
     result = keyset_page(
         session,

@@ -3,7 +3,8 @@ personal table in it."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
+from decimal import Decimal
 
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
@@ -11,12 +12,14 @@ from sqlalchemy.orm import Session
 from app.audit import record_audit
 from app.data_protection.inventory import HOLDINGS, Category, holdings_by_table
 from app.data_protection.models import Pseudonymisation
+from app.db import new_id, utcnow
 from app.model_registry import metadata
 from app.notifications import notify
 from auth.actor import Actor
-from auth.models import Person, ProviderMembership, Representation
+from auth.models import Invitation, PasswordReset, Person, ProviderMembership, Representation
 from budgets.funding.models import BudgetChange
 from budgets.plans.models import PlanDecision
+from employment import models as ips
 from tests.app.test_errors import assert_problem
 from tests.budgets.booking_builders import build_booking, build_claim
 from tests.budgets.builders import build_approved_line
@@ -27,6 +30,7 @@ from tests.builders import (
     build_provider,
     build_user,
 )
+from tests.employment.builders import build_referral, build_service, build_specialist
 
 
 def test_every_table_is_in_the_data_inventory() -> None:
@@ -74,6 +78,20 @@ def _seed_one_row_of_everything_personal(session: Session):  # type: ignore[no-u
     session.add(PlanDecision(plan_id=line.plan_id, kind="approved"))
     build_claim(session, booking=build_booking(session, line=line, units=1))
     session.add(Pseudonymisation(person_id=user.person_id, rule="test"))
+    in_an_hour = utcnow() + timedelta(hours=1)
+    session.add(
+        Invitation(
+            token_hash=new_id(),
+            email=user.email,
+            display_name="Invited",
+            role="person",
+            invited_by_id=representative.id,
+            person_id=user.person_id,
+            expires_at=in_an_hour,
+        )
+    )
+    session.add(PasswordReset(token_hash=new_id(), user_id=user.id, expires_at=in_an_hour))
+    _seed_employment_support(session, person_id=user.person_id)
     record_audit(
         session,
         actor=Actor(user_id=representative.id, client_id="test-app"),
@@ -84,6 +102,61 @@ def _seed_one_row_of_everything_personal(session: Session):  # type: ignore[no-u
     )
     session.flush()
     return user
+
+
+def _seed_employment_support(session: Session, *, person_id: str) -> None:
+    service = build_service(session)
+    specialist = build_specialist(session, service=service)
+    referral = build_referral(session, service=service, person_id=person_id)
+    employer = ips.Employer(service_id=service.id, name="Leeds Library")
+    session.add(employer)
+    session.flush()
+    contact = ips.EmployerContact(
+        service_id=service.id,
+        specialist_id=specialist.id,
+        employer_id=employer.id,
+        occurred_on=date(2025, 5, 1),
+        face_to_face=True,
+        purpose="job_development",
+    )
+    session.add(contact)
+    session.flush()
+    session.add_all(
+        [
+            ips.CaseloadAssignment(
+                referral_id=referral.id,
+                specialist_id=specialist.id,
+                assigned_at=utcnow(),
+                caseload_before=0,
+                caseload_limit=20,
+            ),
+            ips.VocationalProfile(referral_id=referral.id),
+            ips.DisclosureDiscussion(
+                referral_id=referral.id, discussed_on=date(2025, 4, 10), decision="partial"
+            ),
+            ips.BenefitsPlanningSession(
+                referral_id=referral.id, held_on=date(2025, 4, 12), trigger="job_start"
+            ),
+            ips.Contact(
+                referral_id=referral.id,
+                occurred_on=date(2025, 4, 2),
+                with_whom="person",
+                mode="in_person",
+            ),
+            ips.Appointment(referral_id=referral.id, starts_at=utcnow(), mode="in_person"),
+            ips.EmployerContactPerson(employer_contact_id=contact.id, referral_id=referral.id),
+            ips.Job(
+                referral_id=referral.id,
+                employer_name="Leeds Library",
+                role="Assistant",
+                start_date=date(2025, 6, 1),
+                hours_per_week=Decimal("16"),
+                hourly_pay_pence=1221,
+                is_competitive=True,
+            ),
+        ]
+    )
+    session.flush()
 
 
 def test_export_contains_a_row_from_every_personal_table(
