@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from auth.demo import DEMO_LOGINS, DEMO_PASSWORD, seed_accounts
+from budgets.bookings.demo import seed_bookings
 from budgets.providers.demo import seed_providers
 
 
@@ -12,6 +13,8 @@ def seed_demo(session: Session, *, base_url: str) -> None:
     """Load (or top up) the demo dataset; running it twice changes nothing."""
     seed_accounts(session, docs_redirect_uri=f"{base_url}/docs/assets/oauth2-redirect.html")
     seed_providers(session)
+    # After the budgets demo: bookings need the demo people's approved plans.
+    seed_bookings(session)
     session.commit()
 
 
