@@ -106,13 +106,30 @@ def _api_blueprints() -> list[Blueprint]:
     from app.data_protection.routes import blp as data_protection
     from auth.onboarding.routes import blp as onboarding
     from auth.routes import blp as accounts
+    from budgets.bookings.claims.routes import blp as claims
+    from budgets.bookings.routes import blp as bookings
     from budgets.caseload.routes import blp as caseload
     from budgets.funding.routes import blp as budgets
     from budgets.ledger.routes import blp as ledger
     from budgets.plans.routes import blp as plans
+    from budgets.providers.offers.routes import blp as offers
+    from budgets.providers.routes import blp as providers
     from employment.routes import blp as employment
 
-    return [accounts, onboarding, budgets, ledger, plans, caseload, employment, data_protection]
+    return [
+        accounts,
+        onboarding,
+        budgets,
+        ledger,
+        plans,
+        caseload,
+        providers,
+        offers,
+        bookings,
+        claims,
+        employment,
+        data_protection,
+    ]
 
 
 def _scope_descriptions() -> dict[str, str]:

@@ -21,6 +21,7 @@ from budgets.funding.models import BudgetChange
 from budgets.plans.models import PlanDecision
 from employment import models as ips
 from tests.app.test_errors import assert_problem
+from tests.budgets.booking_builders import build_booking, build_claim
 from tests.budgets.builders import build_approved_line
 from tests.builders import (
     bearer_for,
@@ -75,6 +76,7 @@ def _seed_one_row_of_everything_personal(session: Session):  # type: ignore[no-u
         )
     )
     session.add(PlanDecision(plan_id=line.plan_id, kind="approved"))
+    build_claim(session, booking=build_booking(session, line=line, units=1))
     session.add(Pseudonymisation(person_id=user.person_id, rule="test"))
     in_an_hour = utcnow() + timedelta(hours=1)
     session.add(

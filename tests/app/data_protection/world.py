@@ -20,12 +20,14 @@ from auth.models import Person, User
 from auth.roles import BACK_OFFICE_SCOPES
 from budgets.providers.models import ProviderOrganisation
 from employment import models as ips
+from tests.budgets.booking_builders import build_booking, build_claim
 from tests.budgets.builders import build_approved_line
 from tests.builders import (
     bearer_for,
     bearer_for_back_office,
     build_admin,
     build_broker,
+    build_offer,
     build_person_user,
     build_provider,
     build_provider_staff,
@@ -63,7 +65,7 @@ class World:
 
 
 # Records anyone signed in may read: the directory of providers, offers and IPS services.
-PUBLIC_RECORDS = {"service", "organisation"}
+PUBLIC_RECORDS = {"service", "organisation", "offer", "member"}
 
 
 def build_world(session: Session) -> World:
@@ -73,6 +75,16 @@ def build_world(session: Session) -> World:
     representative = build_representative(session, person=person)
     line = build_approved_line(session, person=person)
     organisation = build_provider(session)
+    member = build_provider_staff(session, organisation=organisation)
+    offer = build_offer(
+        session,
+        organisation=organisation,
+        category=line.category,
+        unit=line.unit,
+        price_pence=line.unit_cost_pence,
+    )
+    booking = build_booking(session, line=line, offer=offer, units=1)
+    claim = build_claim(session, booking=booking, status="submitted")
     service = build_service(session, organisation=organisation)
     specialist = build_specialist(session, service=service)
     broker = session.get(User, person.broker_id)
@@ -100,6 +112,10 @@ def build_world(session: Session) -> World:
             "plan": line.plan,
             "line": line,
             "organisation": organisation,
+            "member": member,
+            "offer": offer,
+            "booking": booking,
+            "claim": claim,
             "service": service,
             "specialist": specialist,
             "referral": referral,
@@ -112,9 +128,7 @@ def build_world(session: Session) -> World:
         "person": bearer_for(session, person_user),
         "representative": bearer_for(session, representative),
         "broker": bearer_for(session, broker),
-        "provider_staff": bearer_for(
-            session, build_provider_staff(session, organisation=organisation)
-        ),
+        "provider_staff": bearer_for(session, member),
         "admin": bearer_for(session, build_admin(session, commissioner_id=person.commissioner_id)),
     }
     return world
@@ -156,6 +170,11 @@ RESOLVERS: dict[str, Callable[[World], Any]] = {
     "referral_id": _id("referral"),
     "appointment_id": _id("appointment"),
     "job_id": _id("job"),
+    "organisation_id": _id("organisation"),
+    "user_id": _id("member"),
+    "offer_id": _id("offer"),
+    "booking_id": _id("booking"),
+    "claim_id": _id("claim"),
     "year": lambda world: 2026,
     "month": lambda world: 4,
 }
