@@ -91,8 +91,9 @@ def _init_api(app: Flask) -> ProblemApi:
 def _api_blueprints() -> list[Blueprint]:
     """Every documented API blueprint, in the order they appear in the docs."""
     from auth.routes import blp as accounts
+    from budgets.payments.routes import blp as payments
 
-    return [accounts]
+    return [accounts, payments]
 
 
 def _scope_descriptions() -> dict[str, str]:

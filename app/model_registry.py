@@ -9,8 +9,16 @@ from __future__ import annotations
 from app import audit, idempotency, notifications
 from app.db import Base
 from auth import models as account_models
+from budgets.payments import models as payment_models
 from budgets.providers import models as provider_models
 
-MODEL_MODULES = (audit, idempotency, notifications, account_models, provider_models)
+MODEL_MODULES = (
+    audit,
+    idempotency,
+    notifications,
+    account_models,
+    provider_models,
+    payment_models,
+)
 
 metadata = Base.metadata

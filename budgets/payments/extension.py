@@ -1,0 +1,23 @@
+"""The app's payment gateway: built once from the STRIPE_* settings, replaceable in tests."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app
+
+from budgets.payments.gateway import PaymentGateway, PaymentsNotConfigured, StripeGateway
+from budgets.payments.onboarding import PaymentsUnavailable
+
+EXTENSION_KEY = "payment_gateway"
+
+
+def payment_gateway(app: Flask | None = None) -> PaymentGateway:
+    """The gateway of the given (or current) app; 503 when Stripe is not configured."""
+    application = app or current_app
+    gateway: PaymentGateway | None = application.extensions.get(EXTENSION_KEY)
+    if gateway is None:
+        try:
+            gateway = StripeGateway.from_config(application.config)
+        except PaymentsNotConfigured as exc:
+            raise PaymentsUnavailable("Payments are not configured on this server.") from exc
+        application.extensions[EXTENSION_KEY] = gateway
+    return gateway

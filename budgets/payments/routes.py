@@ -1,0 +1,94 @@
+"""Payments endpoints: Stripe Connect onboarding for providers, and Stripe's webhooks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, g, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from app.db import get_session
+from app.domain_errors import BadRequest
+from app.openapi import documents_problems
+from auth.guard import require_auth
+from auth.roles import Role, Scope
+from budgets.payments import onboarding, webhooks
+from budgets.payments.extension import payment_gateway
+from budgets.payments.gateway import WebhookSignatureInvalid
+from budgets.payments.schemas import (
+    OnboardingLinkSchema,
+    StripeAccountCreateSchema,
+    StripeAccountSchema,
+    WebhookReceiptSchema,
+)
+
+blp = Blueprint(
+    "payments",
+    __name__,
+    url_prefix="/v1",
+    description="Paying providers through Stripe: onboarding and webhooks",
+)
+
+_PROVIDER_ROLES = [Role.PROVIDER_STAFF, "back_office"]
+
+
+@blp.route("/providers/<string:organisation_id>/stripe-account")
+class StripeAccount(MethodView):
+    @require_auth(Scope.PROVIDERS_MANAGE, roles=_PROVIDER_ROLES)
+    @blp.response(200, StripeAccountSchema)
+    @documents_problems(404)
+    def get(self, organisation_id: str) -> Any:
+        """Whether your organisation can be paid through Stripe, and if not, why."""
+        return onboarding.get_readiness(
+            get_session(), organisation_id=organisation_id, actor=g.actor
+        )
+
+    @require_auth(Scope.PROVIDERS_MANAGE, roles=[Role.PROVIDER_STAFF])
+    @blp.arguments(StripeAccountCreateSchema, required=False)
+    @blp.response(201, StripeAccountSchema)
+    @documents_problems(404, 409, 422, 503)
+    def post(self, _body: dict[str, Any], organisation_id: str) -> Any:
+        """Set up your organisation's Stripe account (owners only); then open an onboarding link."""
+        return onboarding.start_onboarding(
+            get_session(),
+            organisation_id=organisation_id,
+            actor=g.actor,
+            gateway=payment_gateway(),
+        )
+
+
+@blp.route("/providers/<string:organisation_id>/stripe-account/onboarding-links")
+class OnboardingLinks(MethodView):
+    @require_auth(Scope.PROVIDERS_MANAGE, roles=[Role.PROVIDER_STAFF])
+    @blp.arguments(StripeAccountCreateSchema, required=False)
+    @blp.response(201, OnboardingLinkSchema)
+    @documents_problems(404, 409, 422, 503)
+    def post(self, _body: dict[str, Any], organisation_id: str) -> Any:
+        """A short-lived link to complete or update your details on Stripe (owners only)."""
+        config = current_app.config
+        return onboarding.create_onboarding_link(
+            get_session(),
+            organisation_id=organisation_id,
+            actor=g.actor,
+            gateway=payment_gateway(),
+            refresh_url=config["STRIPE_CONNECT_REFRESH_URL"],
+            return_url=config["STRIPE_CONNECT_RETURN_URL"],
+        )
+
+
+@blp.route("/webhooks/stripe")
+class StripeWebhook(MethodView):
+    @blp.response(200, WebhookReceiptSchema)
+    @documents_problems(400, 503)
+    def post(self) -> Any:
+        """Stripe's event deliveries; verified by `Stripe-Signature` on the raw body."""
+        gateway = payment_gateway()
+        try:
+            event = gateway.verify_webhook(
+                request.get_data(cache=True), request.headers.get("Stripe-Signature")
+            )
+        except WebhookSignatureInvalid as exc:
+            raise BadRequest(str(exc)) from exc
+        outcome = webhooks.receive_event(get_session(), event=event, gateway=gateway)
+        return {"received": True, "outcome": outcome}
