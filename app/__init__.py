@@ -43,6 +43,7 @@ def create_app(
     _init_api(app)
     init_etags(app)
     init_security_headers(app)
+    _init_oauth(app)
 
     from app.cli import register_cli
 
@@ -88,12 +89,27 @@ def _init_api(app: Flask) -> ProblemApi:
     return api
 
 
+def _init_oauth(app: Flask) -> None:
+    from auth.oauth.routes import blp as oauth_pages
+    from auth.oauth.server import init_oauth
+    from auth.throttle import init_throttle
+
+    init_oauth(app)
+    app.register_blueprint(oauth_pages)
+    init_throttle(app)
+
+
 def _api_blueprints() -> list[Blueprint]:
     """Every documented API blueprint, in the order they appear in the docs."""
+    from app.data_protection.routes import blp as data_protection
     from auth.routes import blp as accounts
+    from budgets.funding.routes import blp as budgets
+    from budgets.ledger.routes import blp as ledger
     from budgets.payments.routes import blp as payments
+    from budgets.plans.routes import blp as plans
+    from employment.routes import blp as employment
 
-    return [accounts, payments]
+    return [accounts, budgets, ledger, plans, payments, employment, data_protection]
 
 
 def _scope_descriptions() -> dict[str, str]:

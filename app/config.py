@@ -29,6 +29,18 @@ def _env_int(name: str, default: int) -> int:
         raise ConfigurationError(f"{name} must be a whole number, got {raw!r}") from exc
 
 
+def _env_days(name: str) -> dict[str, int]:
+    """`notifications=365,audit_entries=2920` -> {"notifications": 365, ...}."""
+    raw = os.environ.get(name, "")
+    result: dict[str, int] = {}
+    for part in filter(None, (p.strip() for p in raw.split(","))):
+        key, _, value = part.partition("=")
+        if not value.strip().isdigit():
+            raise ConfigurationError(f"{name} entries look like record_type=days, got {part!r}")
+        result[key.strip()] = int(value)
+    return result
+
+
 class BaseConfig:
     """Settings shared by every environment."""
 
@@ -59,10 +71,27 @@ class BaseConfig:
     REFRESH_TOKEN_ABSOLUTE_SECONDS = _env_int("REFRESH_TOKEN_ABSOLUTE_SECONDS", 90 * 24 * 3600)
     AUTHORIZATION_CODE_LIFETIME_SECONDS = 60
 
+    # Accounts: sign-in lockout, link lifetimes, where links point, optional SMTP
+    LOGIN_MAX_FAILURES = _env_int("LOGIN_MAX_FAILURES", 5)
+    LOGIN_LOCKOUT_SECONDS = _env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60)
+    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "20 per minute")
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    INVITATION_LIFETIME_SECONDS = _env_int("INVITATION_LIFETIME_SECONDS", 7 * 24 * 3600)
+    PASSWORD_RESET_LIFETIME_SECONDS = _env_int("PASSWORD_RESET_LIFETIME_SECONDS", 30 * 60)
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL")  # links in emails; request host if unset
+    SMTP_HOST = os.environ.get("SMTP_HOST")
+    SMTP_PORT = _env_int("SMTP_PORT", 587)
+    SMTP_USERNAME = os.environ.get("SMTP_USERNAME")
+    SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD")
+    MAIL_FROM = os.environ.get("MAIL_FROM", "no-reply@choiceandcontrol.invalid")
+
     # Cross-origin access: exact origins allowed (comma-separated); none by default.
     CORS_ALLOWED_ORIGINS = tuple(
         o.strip() for o in os.environ.get("CORS_ALLOWED_ORIGINS", "").split(",") if o.strip()
     )
+
+    # Data protection: days each kind of record is kept (see app/data_protection/retention.py)
+    RETENTION_DAYS = _env_days("RETENTION_DAYS")
 
     # Logging
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
@@ -108,6 +137,8 @@ class TestingConfig(BaseConfig):
     TESTING = True
     SECRET_KEY = "testing-only-secret-key-not-for-any-real-deployment"  # noqa: S105
     DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+    # Every test signs in from 127.0.0.1; the throttle has its own test with a low limit.
+    LOGIN_RATE_LIMIT = "100000 per minute"
 
 
 class ProductionConfig(BaseConfig):

@@ -9,11 +9,16 @@ several people as their representative.
 from __future__ import annotations
 
 from datetime import date, datetime
+from urllib.parse import urlsplit
 
+from authlib.oauth2.rfc6749 import ClientMixin, list_to_scope, scope_to_list
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, IdMixin, TimestampMixin, utcnow
+from auth.passwords import verify_password
+
+LOOPBACK_HOSTS = ("127.0.0.1", "[::1]")
 
 
 class Commissioner(IdMixin, TimestampMixin, Base):
@@ -113,8 +118,13 @@ class ProviderMembership(IdMixin, TimestampMixin, Base):
     membership_role: Mapped[str] = mapped_column(String(16))  # owner | staff
 
 
-class OAuthClient(TimestampMixin, Base):
-    """An application allowed to ask for tokens: the mobile app, the docs page, a back office."""
+class OAuthClient(ClientMixin, TimestampMixin, Base):
+    """An application allowed to ask for tokens: the mobile app, the docs page, a back office.
+
+    The methods are what Authlib asks of a client. Public clients (the app, the docs page)
+    authenticate with `none` and must use PKCE; confidential ones (provider back offices)
+    with their secret, stored as an argon2 hash.
+    """
 
     __tablename__ = "oauth_clients"
 
@@ -128,6 +138,54 @@ class OAuthClient(TimestampMixin, Base):
     # Set for a provider's back-office client: everything it does is limited to this org.
     organisation_id: Mapped[str | None] = mapped_column(ForeignKey("provider_organisations.id"))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    def get_client_id(self) -> str:
+        return self.client_id
+
+    def get_default_redirect_uri(self) -> str | None:
+        # Never guessed: every authorization request names its redirect URI.
+        return None
+
+    def get_allowed_scope(self, scope: str | None) -> str:
+        allowed = scope_to_list(self.allowed_scopes) or []
+        if not scope:
+            return str(list_to_scope(allowed))
+        return str(list_to_scope([s for s in scope_to_list(scope) or [] if s in allowed]))
+
+    def check_redirect_uri(self, redirect_uri: str) -> bool:
+        """Exact match; for a loopback IP only the port may vary (RFC 8252 section 7.3)."""
+        if redirect_uri in (self.redirect_uris or []):
+            return True
+        return any(_same_loopback_uri(redirect_uri, uri) for uri in self.redirect_uris or [])
+
+    def check_client_secret(self, client_secret: str) -> bool:
+        if self.is_public or not self.client_secret_hash:
+            return False
+        return verify_password(self.client_secret_hash, client_secret)
+
+    def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
+        if self.is_public:
+            return method == "none"
+        return method in ("client_secret_basic", "client_secret_post")
+
+    def check_response_type(self, response_type: str) -> bool:
+        return response_type == "code" and "authorization_code" in (self.grant_types or [])
+
+    def check_grant_type(self, grant_type: str) -> bool:
+        return grant_type in (self.grant_types or [])
+
+
+def _same_loopback_uri(presented: str, registered: str) -> bool:
+
+    try:
+        a, b = urlsplit(presented), urlsplit(registered)
+        a_port = a.port
+    except ValueError:
+        return False
+    if a.scheme != "http" or b.scheme != "http" or b.netloc not in LOOPBACK_HOSTS:
+        return False
+    host = a.netloc.rsplit(":", 1)[0] if a_port is not None else a.netloc
+    return (host, a.path, a.query, a.fragment) == (b.netloc, b.path, b.query, b.fragment)
 
 
 class OAuthToken(IdMixin, Base):
@@ -153,3 +211,70 @@ class OAuthToken(IdMixin, Base):
     family_expires_at: Mapped[datetime | None]  # absolute limit for the family
     refresh_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+
+    def check_client(self, client: OAuthClient) -> bool:
+        return self.client_id == client.client_id
+
+    def get_scope(self) -> str:
+        return self.scope
+
+
+class OAuthAuthorizationCode(IdMixin, Base):
+    """A single-use authorization code, stored as a SHA-256 hash, bound to a PKCE challenge.
+
+    Redeeming it records the token family it issued, so a replayed code revokes that family.
+    """
+
+    __tablename__ = "oauth_authorization_codes"
+
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    client_id: Mapped[str] = mapped_column(ForeignKey("oauth_clients.client_id"))
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    redirect_uri: Mapped[str] = mapped_column(String(500))
+    scope: Mapped[str] = mapped_column(String(1000))
+    code_challenge: Mapped[str] = mapped_column(String(128))
+    code_challenge_method: Mapped[str] = mapped_column(String(8))
+    issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    token_family_id: Mapped[str | None] = mapped_column(String(36))
+
+    def get_redirect_uri(self) -> str:
+        return self.redirect_uri
+
+    def get_scope(self) -> str:
+        return self.scope
+
+
+class Invitation(IdMixin, TimestampMixin, Base):
+    """An admin's single-use, expiring invitation to open an account with a role.
+
+    Only the SHA-256 of the link's token is stored. A person invitation names the person
+    record the account will hold; a representative invitation the person they act for.
+    """
+
+    __tablename__ = "invitations"
+
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(32))
+    invited_by_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    commissioner_id: Mapped[str | None] = mapped_column(ForeignKey("commissioners.id"))
+    person_id: Mapped[str | None] = mapped_column(ForeignKey("people.id"))
+    relationship_to_person: Mapped[str | None] = mapped_column(String(32))
+    expires_at: Mapped[datetime]
+    accepted_at: Mapped[datetime | None]
+    accepted_user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+
+
+class PasswordReset(IdMixin, Base):
+    """A single-use, expiring password reset link (its token stored as SHA-256)."""
+
+    __tablename__ = "password_resets"
+
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]

@@ -1,16 +1,23 @@
-"""Account use cases."""
+"""Account use cases: who am I, signing in (with lockout), and adding logins."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.domain_errors import NotFound
+from app.db import utcnow
+from app.domain_errors import Conflict, NotFound, ValidationFailed
 from auth.actor import Actor
-from auth.models import Person, ProviderMembership, Representation, User
+from auth.models import Person, ProviderMembership, Representation, User, UserRole
+from auth.passwords import hash_password, verify_password
+from auth.roles import Role
 from budgets.providers.models import ProviderOrganisation
+
+MIN_PASSWORD_LENGTH = 10
 
 
 def describe_me(session: Session, *, actor: Actor) -> dict[str, Any]:
@@ -59,3 +66,90 @@ def describe_me(session: Session, *, actor: Actor) -> dict[str, Any]:
 
 def _person_summary(person: Person) -> dict[str, Any]:
     return {"id": person.id, "given_name": person.given_name, "family_name": person.family_name}
+
+
+def normalise_email(email: str) -> str:
+    """Emails are compared case-insensitively and without surrounding spaces."""
+    return email.strip().lower()
+
+
+def find_user_by_email(session: Session, email: str) -> User | None:
+    """The user with this email, if any."""
+    return session.scalars(
+        select(User).where(func.lower(User.email) == normalise_email(email))
+    ).first()
+
+
+def check_password_strength(password: str, *, field: str = "password") -> None:
+    """422 unless the password is long enough to resist guessing."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed(
+            {field: [f"Use at least {MIN_PASSWORD_LENGTH} characters."]},
+            "The password is too short.",
+        )
+
+
+def add_user_with_password(
+    session: Session,
+    *,
+    email: str,
+    display_name: str,
+    password: str,
+    roles: Iterable[Role | str],
+    commissioner_id: str | None = None,
+    person_id: str | None = None,
+) -> User:
+    """Add a login with an argon2id-hashed password (flush only: the caller commits).
+
+    Other packages reuse this (provider sign-up, invitations, the create-admin command).
+    """
+    check_password_strength(password)
+    if find_user_by_email(session, email) is not None:
+        raise Conflict("An account with this email already exists.")
+    user = User(
+        email=normalise_email(email),
+        display_name=display_name.strip(),
+        password_hash=hash_password(password),
+        commissioner_id=commissioner_id,
+        person_id=person_id,
+    )
+    for role in dict.fromkeys(str(r) for r in roles):
+        user.role_grants.append(UserRole(role=str(Role(role))))
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate_login(
+    session: Session,
+    *,
+    email: str,
+    password: str,
+    max_failures: int,
+    lockout_seconds: int,
+    now: datetime | None = None,
+) -> User | None:
+    """The user if email and password match and the account may sign in; else None.
+
+    Every failure looks the same to the caller (unknown email, wrong password, locked or
+    disabled account) and costs one argon2 verification. `max_failures` wrong passwords in
+    a row lock the account for `lockout_seconds`. The attempt is committed.
+    """
+    now = now or utcnow()
+    user = find_user_by_email(session, email)
+    password_ok = verify_password(user.password_hash if user else None, password)
+    if user is None:
+        return None
+    locked = user.locked_until is not None and user.locked_until > now
+    if password_ok and user.is_active and not locked:
+        user.failed_login_count = 0
+        user.locked_until = None
+        session.commit()
+        return user
+    if not locked and not password_ok:
+        user.failed_login_count = (user.failed_login_count or 0) + 1
+        if user.failed_login_count >= max_failures:
+            user.locked_until = now + timedelta(seconds=lockout_seconds)
+            user.failed_login_count = 0
+    session.commit()
+    return None

@@ -1,7 +1,7 @@
 """payments stripe connect
 
 Revision ID: 0008
-Revises: 0002
+Revises: 0006
 Create Date: 2026-11-25 17:55:00.216228
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import app.db
 
 revision: str = '0008'
-down_revision: str | Sequence[str] | None = '0002'
+down_revision: str | Sequence[str] | None = '0006'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
