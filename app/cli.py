@@ -17,6 +17,9 @@ from app.schema_migrations import upgrade_to_head
 
 def register_cli(app: Flask) -> None:
     """Attach our commands to the app's CLI."""
+    from budgets.payments.cli import register_payment_commands
+
+    register_payment_commands(app)
 
     @app.cli.command("upgrade-db")
     def upgrade_db() -> None:

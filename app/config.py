@@ -111,6 +111,10 @@ class BaseConfig:
     STRIPE_CONNECT_REFRESH_URL = os.environ.get(
         "STRIPE_CONNECT_REFRESH_URL", "https://app.choice-and-control.example/stripe/refresh"
     )
+    # Retrying payments whose outcome is unknown: doubling from the base, up to the max.
+    PAYMENT_RETRY_BASE_SECONDS = _env_int("PAYMENT_RETRY_BASE_SECONDS", 30)
+    PAYMENT_RETRY_MAX_SECONDS = _env_int("PAYMENT_RETRY_MAX_SECONDS", 3600)
+    PAYMENT_LEASE_SECONDS = _env_int("PAYMENT_LEASE_SECONDS", 120)
 
     @classmethod
     def database_url(cls, instance_path: str) -> str:

@@ -6,6 +6,7 @@ from flask import Flask, current_app
 
 from budgets.payments.gateway import PaymentGateway, PaymentsNotConfigured, StripeGateway
 from budgets.payments.onboarding import PaymentsUnavailable
+from budgets.payments.paying import RetryPolicy
 
 EXTENSION_KEY = "payment_gateway"
 
@@ -21,3 +22,13 @@ def payment_gateway(app: Flask | None = None) -> PaymentGateway:
             raise PaymentsUnavailable("Payments are not configured on this server.") from exc
         application.extensions[EXTENSION_KEY] = gateway
     return gateway
+
+
+def retry_policy(app: Flask | None = None) -> RetryPolicy:
+    """How the app retries payments whose outcome is unknown (PAYMENT_RETRY_* settings)."""
+    config = (app or current_app).config
+    return RetryPolicy(
+        base_seconds=int(config["PAYMENT_RETRY_BASE_SECONDS"]),
+        max_seconds=int(config["PAYMENT_RETRY_MAX_SECONDS"]),
+        lease_seconds=int(config["PAYMENT_LEASE_SECONDS"]),
+    )

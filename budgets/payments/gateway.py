@@ -65,6 +65,15 @@ class AccountLink:
 
 
 @dataclass(frozen=True)
+class TransferReversal:
+    id: str
+    transfer_id: str
+    amount: int
+    currency: str
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Transfer:
     id: str
     amount: int
@@ -74,15 +83,7 @@ class Transfer:
     amount_reversed: int
     created: int
     metadata: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class TransferReversal:
-    id: str
-    transfer_id: str
-    amount: int
-    currency: str
-    metadata: dict[str, str] = field(default_factory=dict)
+    reversals: tuple[TransferReversal, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -134,7 +135,9 @@ class PaymentGateway(Protocol):
 
     def retrieve_transfer(self, transfer_id: str) -> Transfer: ...
 
-    def list_transfers(self, *, created_since: int | None = None) -> Iterator[Transfer]: ...
+    def list_transfers(
+        self, *, created_since: int | None = None, transfer_group: str | None = None
+    ) -> Iterator[Transfer]: ...
 
     def create_reversal(
         self,
@@ -175,6 +178,20 @@ def _account(raw: Any) -> ConnectedAccount:
     )
 
 
+def _metadata(obj: dict[str, Any]) -> dict[str, str]:
+    return {str(k): str(v) for k, v in dict(obj.get("metadata") or {}).items()}
+
+
+def _reversal(obj: dict[str, Any], transfer_id: str) -> TransferReversal:
+    return TransferReversal(
+        id=obj["id"],
+        transfer_id=transfer_id,
+        amount=int(obj["amount"]),
+        currency=str(obj["currency"]).upper(),
+        metadata=_metadata(obj),
+    )
+
+
 def _transfer(raw: Any) -> Transfer:
     obj = _plain(raw)
     return Transfer(
@@ -185,7 +202,10 @@ def _transfer(raw: Any) -> Transfer:
         transfer_group=obj.get("transfer_group"),
         amount_reversed=int(obj.get("amount_reversed") or 0),
         created=int(obj.get("created") or 0),
-        metadata={str(k): str(v) for k, v in dict(obj.get("metadata") or {}).items()},
+        metadata=_metadata(obj),
+        reversals=tuple(
+            _reversal(r, obj["id"]) for r in (obj.get("reversals") or {}).get("data") or []
+        ),
     )
 
 
@@ -328,10 +348,14 @@ class StripeGateway:
     def retrieve_transfer(self, transfer_id: str) -> Transfer:
         return _transfer(self._call(self._client.v1.transfers.retrieve, transfer_id))
 
-    def list_transfers(self, *, created_since: int | None = None) -> Iterator[Transfer]:
+    def list_transfers(
+        self, *, created_since: int | None = None, transfer_group: str | None = None
+    ) -> Iterator[Transfer]:
         params: dict[str, Any] = {"limit": 100}
         if created_since is not None:
             params["created"] = {"gte": created_since}
+        if transfer_group is not None:
+            params["transfer_group"] = transfer_group
         page = self._call(self._client.v1.transfers.list, params=params)
         try:
             for transfer in page.auto_paging_iter():
@@ -355,13 +379,7 @@ class StripeGateway:
                 options={"idempotency_key": idempotency_key},
             )
         )
-        return TransferReversal(
-            id=reversal["id"],
-            transfer_id=transfer_id,
-            amount=int(reversal["amount"]),
-            currency=str(reversal["currency"]).upper(),
-            metadata={str(k): str(v) for k, v in dict(reversal.get("metadata") or {}).items()},
-        )
+        return _reversal(reversal, transfer_id)
 
     def retrieve_payout(self, *, payout_id: str, account_id: str) -> Payout:
         payout = self._call(

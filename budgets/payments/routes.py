@@ -1,4 +1,4 @@
-"""Payments endpoints: Stripe Connect onboarding for providers, and Stripe's webhooks."""
+"""Payments endpoints: Stripe onboarding for providers, paying claims, refunds, webhooks."""
 
 from __future__ import annotations
 
@@ -10,14 +10,19 @@ from flask_smorest import Blueprint
 
 from app.db import get_session
 from app.domain_errors import BadRequest
+from app.idempotency import idempotent
 from app.openapi import documents_problems
 from auth.guard import require_auth
 from auth.roles import Role, Scope
-from budgets.payments import onboarding, webhooks
-from budgets.payments.extension import payment_gateway
+from budgets.payments import onboarding, paying, refunds, webhooks
+from budgets.payments.extension import payment_gateway, retry_policy
 from budgets.payments.gateway import WebhookSignatureInvalid
 from budgets.payments.schemas import (
     OnboardingLinkSchema,
+    PayClaimSchema,
+    PaymentSchema,
+    RefundCreateSchema,
+    RefundSchema,
     StripeAccountCreateSchema,
     StripeAccountSchema,
     WebhookReceiptSchema,
@@ -92,3 +97,56 @@ class StripeWebhook(MethodView):
             raise BadRequest(str(exc)) from exc
         outcome = webhooks.receive_event(get_session(), event=event, gateway=gateway)
         return {"received": True, "outcome": outcome}
+
+
+@blp.route("/claims/<string:claim_id>/payments")
+class ClaimPayments(MethodView):
+    @require_auth(Scope.PAYMENTS_MANAGE, roles=[Role.ADMIN])
+    @idempotent
+    @blp.arguments(PayClaimSchema, required=False)
+    @blp.response(201, PaymentSchema)
+    @documents_problems(404, 409, 422, 503)
+    def post(self, _body: dict[str, Any], claim_id: str) -> Any:
+        """Pay the provider for a confirmed claim, exactly once.
+
+        The money is spent from the budget now; the transfer follows at once or, if Stripe
+        does not answer, automatically later (`status` stays `pending` until then).
+        """
+        return paying.pay_claim(
+            get_session(),
+            claim_id=claim_id,
+            actor=g.actor,
+            gateway=payment_gateway(),
+            retry=retry_policy(),
+        )
+
+
+@blp.route("/payments/<string:payment_id>")
+class PaymentItem(MethodView):
+    @require_auth(roles=[Role.ADMIN, Role.PROVIDER_STAFF, Role.PERSON, Role.REPRESENTATIVE])
+    @blp.response(200, PaymentSchema)
+    @documents_problems(404)
+    def get(self, payment_id: str) -> Any:
+        """A payment: for the commissioner, the person, or the provider it pays."""
+        return paying.get_payment(get_session(), payment_id=payment_id, actor=g.actor)
+
+
+@blp.route("/payments/<string:payment_id>/refunds")
+class PaymentRefunds(MethodView):
+    @require_auth(Scope.PAYMENTS_MANAGE, roles=[Role.ADMIN])
+    @idempotent
+    @blp.arguments(RefundCreateSchema)
+    @blp.response(201, RefundSchema)
+    @documents_problems(404, 409, 422, 503)
+    def post(self, body: dict[str, Any], payment_id: str) -> Any:
+        """Take back all or part of a payment (a refund or clawback) into the budget."""
+        return refunds.request_refund(
+            get_session(),
+            payment_id=payment_id,
+            amount_pence=body["amount"]["amount"],
+            currency=body["amount"]["currency"],
+            reason=body["reason"],
+            actor=g.actor,
+            gateway=payment_gateway(),
+            retry=retry_policy(),
+        )

@@ -1,8 +1,12 @@
-"""Schemas for payments: Stripe onboarding and readiness, webhooks."""
+"""Schemas for payments: Stripe onboarding and readiness, payments, refunds, webhooks."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import marshmallow as ma
+
+from app.money import PositiveMoneySchema, money
 
 
 class StripeAccountCreateSchema(ma.Schema):
@@ -47,3 +51,69 @@ class WebhookReceiptSchema(ma.Schema):
     outcome = ma.fields.String(
         dump_only=True, metadata={"description": "applied, unchanged, duplicate, ignored, ..."}
     )
+
+
+class PaymentSchema(ma.Schema):
+    """A payment to a provider for one claim."""
+
+    id = ma.fields.String(dump_only=True)
+    claim_id = ma.fields.String(dump_only=True)
+    booking_id = ma.fields.String(dump_only=True)
+    organisation_id = ma.fields.String(dump_only=True)
+    budget_id = ma.fields.String(dump_only=True)
+    plan_line_id = ma.fields.String(dump_only=True)
+    amount = ma.fields.Method("_amount", dump_only=True)
+    refunded = ma.fields.Method("_refunded", dump_only=True)
+    status = ma.fields.String(
+        dump_only=True,
+        metadata={
+            "description": "pending (Stripe not yet confirmed; retried automatically), "
+            "paid or failed"
+        },
+    )
+    stripe_transfer_id = ma.fields.String(dump_only=True, allow_none=True)
+    failure_code = ma.fields.String(dump_only=True, allow_none=True)
+    failure_reason = ma.fields.String(dump_only=True, allow_none=True)
+    created_at = ma.fields.DateTime(dump_only=True)
+    paid_at = ma.fields.DateTime(dump_only=True, allow_none=True)
+    failed_at = ma.fields.DateTime(dump_only=True, allow_none=True)
+
+    def _amount(self, payment: Any) -> dict[str, Any]:
+        return money(payment.amount_pence, payment.currency)
+
+    def _refunded(self, payment: Any) -> dict[str, Any]:
+        return money(payment.refunded_pence, payment.currency)
+
+
+class PayClaimSchema(ma.Schema):
+    """Paying a claim takes no fields: the amount is the confirmed claim's."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+
+class RefundCreateSchema(ma.Schema):
+    """Take back all or part of a payment into the budget."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+    amount = ma.fields.Nested(PositiveMoneySchema, required=True)
+    reason = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=500))
+
+
+class RefundSchema(ma.Schema):
+    id = ma.fields.String(dump_only=True)
+    payment_id = ma.fields.String(dump_only=True)
+    amount = ma.fields.Method("_amount", dump_only=True)
+    reason = ma.fields.String(dump_only=True)
+    status = ma.fields.String(
+        dump_only=True, metadata={"description": "pending, reversed or failed"}
+    )
+    stripe_reversal_id = ma.fields.String(dump_only=True, allow_none=True)
+    failure_reason = ma.fields.String(dump_only=True, allow_none=True)
+    created_at = ma.fields.DateTime(dump_only=True)
+    reversed_at = ma.fields.DateTime(dump_only=True, allow_none=True)
+
+    def _amount(self, refund: Any) -> dict[str, Any]:
+        return money(refund.amount_pence, refund.currency)

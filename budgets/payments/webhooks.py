@@ -5,9 +5,6 @@ transaction open), then in one transaction store the event by its id and move ou
 forward only; a duplicate id is acknowledged and ignored. Connect events carry the
 connected account they belong to, and are routed to its provider organisation. A failed
 re-fetch stores nothing and answers 503, so Stripe delivers the event again later.
-
-Payment events (`transfer.*`) are handled by `budgets.payments.paying` through
-`EVENT_HANDLERS`, registered where that module is imported.
 """
 
 from __future__ import annotations
@@ -23,8 +20,15 @@ from sqlalchemy.orm import Session
 from app.audit import record_audit
 from app.notifications import notify
 from budgets.payments.gateway import GatewayUnavailable, PaymentGateway, WebhookEvent
-from budgets.payments.models import ProviderPayout, ProviderStripeAccount, StripeEvent
+from budgets.payments.models import (
+    Payment,
+    ProviderPayout,
+    ProviderStripeAccount,
+    StripeEvent,
+)
 from budgets.payments.onboarding import PaymentsUnavailable, staff_user_ids, sync_account
+from budgets.payments.paying import lock_payment, mark_paid
+from budgets.payments.refunds import apply_reversal
 
 # How far along a payout is; a payout never moves back (Stripe may send `payout.failed`
 # after `payout.paid`, when the bank returns the money, but never the other way round).
@@ -120,7 +124,40 @@ def _apply_payout(session: Session, event: WebhookEvent, remote: Any) -> str:
     return "applied"
 
 
+def _fetch_transfer(gateway: PaymentGateway, event: WebhookEvent) -> Any:
+    return gateway.retrieve_transfer(str(event.object["id"]))
+
+
+def _payment_for(session: Session, transfer: Any) -> Payment | None:
+    """The payment a transfer pays (by its id, or the payment id we put in its metadata)."""
+    payment_id = session.scalar(
+        select(Payment.id).where(Payment.stripe_transfer_id == transfer.id)
+    ) or transfer.metadata.get("payment_id")
+    if not payment_id or session.get(Payment, payment_id) is None:
+        return None
+    return lock_payment(session, payment_id)
+
+
+def _apply_transfer_created(session: Session, event: WebhookEvent, transfer: Any) -> str:
+    payment = _payment_for(session, transfer)
+    if payment is None:
+        return "unknown-transfer"  # reconciliation reports it
+    return "applied" if mark_paid(session, payment, transfer) else "unchanged"
+
+
+def _apply_transfer_reversed(session: Session, event: WebhookEvent, transfer: Any) -> str:
+    payment = _payment_for(session, transfer)
+    if payment is None:
+        return "unknown-transfer"
+    changed = mark_paid(session, payment, transfer) if payment.status == "pending" else False
+    for reversal in transfer.reversals:
+        changed = apply_reversal(session, payment, reversal) or changed
+    return "applied" if changed else "unchanged"
+
+
 EVENT_HANDLERS["account.updated"] = EventHandler(_fetch_account, _apply_account)
+EVENT_HANDLERS["transfer.created"] = EventHandler(_fetch_transfer, _apply_transfer_created)
+EVENT_HANDLERS["transfer.reversed"] = EventHandler(_fetch_transfer, _apply_transfer_reversed)
 EVENT_HANDLERS["payout.paid"] = EventHandler(_fetch_payout, _apply_payout)
 EVENT_HANDLERS["payout.failed"] = EventHandler(_fetch_payout, _apply_payout)
 

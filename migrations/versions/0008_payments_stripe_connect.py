@@ -2,7 +2,7 @@
 
 Revision ID: 0008
 Revises: 0006
-Create Date: 2026-11-25 17:55:00.216228
+Create Date: 2026-11-25 18:02:06.185207
 """
 
 from __future__ import annotations
@@ -69,11 +69,90 @@ def upgrade() -> None:
     sa.UniqueConstraint('organisation_id', name=op.f('uq_provider_stripe_accounts_organisation_id')),
     sa.UniqueConstraint('stripe_account_id', name=op.f('uq_provider_stripe_accounts_stripe_account_id'))
     )
+    op.create_table('payments',
+    sa.Column('claim_id', sa.String(length=36), nullable=False),
+    sa.Column('booking_id', sa.String(length=36), nullable=False),
+    sa.Column('organisation_id', sa.String(length=36), nullable=False),
+    sa.Column('plan_line_id', sa.String(length=36), nullable=False),
+    sa.Column('budget_id', sa.String(length=36), nullable=False),
+    sa.Column('person_id', sa.String(length=36), nullable=False),
+    sa.Column('amount_pence', sa.BigInteger(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('idempotency_key', sa.String(length=64), nullable=False),
+    sa.Column('stripe_transfer_id', sa.String(length=64), nullable=True),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', app.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_error', sa.String(length=500), nullable=True),
+    sa.Column('failure_code', sa.String(length=64), nullable=True),
+    sa.Column('failure_reason', sa.String(length=500), nullable=True),
+    sa.Column('paid_at', app.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('failed_at', app.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('refunded_pence', sa.BigInteger(), nullable=False),
+    sa.Column('requested_by_user_id', sa.String(length=36), nullable=True),
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('created_at', app.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', app.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['budget_id'], ['budgets.id'], name=op.f('fk_payments_budget_id_budgets')),
+    sa.ForeignKeyConstraint(['organisation_id'], ['provider_organisations.id'], name=op.f('fk_payments_organisation_id_provider_organisations')),
+    sa.ForeignKeyConstraint(['person_id'], ['people.id'], name=op.f('fk_payments_person_id_people')),
+    sa.ForeignKeyConstraint(['plan_line_id'], ['plan_lines.id'], name=op.f('fk_payments_plan_line_id_plan_lines')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_payments')),
+    sa.UniqueConstraint('claim_id', name=op.f('uq_payments_claim_id')),
+    sa.UniqueConstraint('idempotency_key', name=op.f('uq_payments_idempotency_key')),
+    sa.UniqueConstraint('stripe_transfer_id', name=op.f('uq_payments_stripe_transfer_id'))
+    )
+    with op.batch_alter_table('payments', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_payments_booking_id'), ['booking_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_payments_budget_id'), ['budget_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_payments_organisation_id'), ['organisation_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_payments_person_id'), ['person_id'], unique=False)
+        batch_op.create_index('ix_payments_status_next_attempt_at', ['status', 'next_attempt_at'], unique=False)
+
+    op.create_table('payment_refunds',
+    sa.Column('payment_id', sa.String(length=36), nullable=False),
+    sa.Column('amount_pence', sa.BigInteger(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('reason', sa.String(length=500), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('idempotency_key', sa.String(length=64), nullable=False),
+    sa.Column('stripe_reversal_id', sa.String(length=64), nullable=True),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', app.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_error', sa.String(length=500), nullable=True),
+    sa.Column('failure_reason', sa.String(length=500), nullable=True),
+    sa.Column('reversed_at', app.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('requested_by_user_id', sa.String(length=36), nullable=True),
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('created_at', app.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', app.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['payment_id'], ['payments.id'], name=op.f('fk_payment_refunds_payment_id_payments')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_payment_refunds')),
+    sa.UniqueConstraint('idempotency_key', name=op.f('uq_payment_refunds_idempotency_key')),
+    sa.UniqueConstraint('stripe_reversal_id', name=op.f('uq_payment_refunds_stripe_reversal_id'))
+    )
+    with op.batch_alter_table('payment_refunds', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_payment_refunds_payment_id'), ['payment_id'], unique=False)
+        batch_op.create_index('ix_payment_refunds_status_next_attempt_at', ['status', 'next_attempt_at'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('payment_refunds', schema=None) as batch_op:
+        batch_op.drop_index('ix_payment_refunds_status_next_attempt_at')
+        batch_op.drop_index(batch_op.f('ix_payment_refunds_payment_id'))
+
+    op.drop_table('payment_refunds')
+    with op.batch_alter_table('payments', schema=None) as batch_op:
+        batch_op.drop_index('ix_payments_status_next_attempt_at')
+        batch_op.drop_index(batch_op.f('ix_payments_person_id'))
+        batch_op.drop_index(batch_op.f('ix_payments_organisation_id'))
+        batch_op.drop_index(batch_op.f('ix_payments_budget_id'))
+        batch_op.drop_index(batch_op.f('ix_payments_booking_id'))
+
+    op.drop_table('payments')
     op.drop_table('provider_stripe_accounts')
     with op.batch_alter_table('provider_payouts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_provider_payouts_organisation_id'))
