@@ -93,11 +93,12 @@ def _compare_paid(
 def reconcile(session: Session, *, gateway: PaymentGateway, since: datetime) -> list[Mismatch]:
     """Every disagreement between our payments since `since` and Stripe's transfers."""
     payments = list(session.scalars(select(Payment).where(Payment.created_at >= since)))
-    destinations = dict(
-        session.execute(
+    destinations = {
+        organisation_id: account_id
+        for organisation_id, account_id in session.execute(
             select(ProviderStripeAccount.organisation_id, ProviderStripeAccount.stripe_account_id)
-        ).tuples()
-    )
+        )
+    }
     session.rollback()
     listed = {
         t.id: t
