@@ -112,6 +112,8 @@ class WebhookEvent:
 class PaymentGateway(Protocol):
     """What the payments domain needs from Stripe."""
 
+    configured: bool
+
     def create_account(
         self, *, organisation_id: str, email: str | None, idempotency_key: str
     ) -> ConnectedAccount: ...
@@ -238,6 +240,8 @@ def _translate(exc: stripe.StripeError) -> GatewayError:
 
 class StripeGateway:
     """`PaymentGateway` over the official SDK's `StripeClient`."""
+
+    configured = True
 
     def __init__(
         self,

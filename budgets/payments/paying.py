@@ -40,6 +40,7 @@ from budgets.payments.gateway import (
 )
 from budgets.payments.models import Payment, PaymentRefund
 from budgets.payments.onboarding import (
+    PaymentsUnavailable,
     account_for_organisation,
     readiness_of,
     staff_user_ids,
@@ -89,12 +90,16 @@ def get_payment(session: Session, *, payment_id: str, actor: Actor) -> Payment:
     return payment
 
 
-def start_payment(session: Session, *, claim_id: str, actor: Actor) -> str:
+def start_payment(
+    session: Session, *, claim_id: str, actor: Actor, payments_enabled: bool = True
+) -> str:
     """Record the spend and a pending payment for a confirmed claim; returns the payment id."""
     claim = claim_book().payable_claim(session, claim_id=claim_id)
     line = session.get(PlanLine, claim.plan_line_id)
     if line is None or not can_see_person(session, actor, line.plan.person_id):
         raise NotFound("No such claim.")
+    if not payments_enabled:
+        raise PaymentsUnavailable("Payments are not configured on this server.")
     budget_id, person_id = line.plan.budget_id, line.plan.person_id
     ledger.lock_budget(session, budget_id)  # payments of one budget are decided one at a time
     existing = session.scalar(select(Payment.id).where(Payment.claim_id == claim_id))
@@ -162,7 +167,9 @@ def pay_claim(
     retry: RetryPolicy | None = None,
 ) -> Payment:
     """Pay the provider for a confirmed claim: spend recorded now, one transfer made."""
-    payment_id = start_payment(session, claim_id=claim_id, actor=actor)
+    payment_id = start_payment(
+        session, claim_id=claim_id, actor=actor, payments_enabled=gateway.configured
+    )
     return attempt_payment(session, payment_id=payment_id, gateway=gateway, retry=retry)
 
 

@@ -15,8 +15,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app.db import new_id
 from auth.models import Person, User
 from auth.roles import BACK_OFFICE_SCOPES
+from budgets.payments.models import Payment
 from budgets.providers.models import ProviderOrganisation
 from employment import models as ips
 from tests.budgets.builders import build_approved_line
@@ -81,6 +83,18 @@ def build_world(session: Session) -> World:
         referral_id=referral.id, starts_at=datetime(2026, 12, 1, 10, tzinfo=UTC), mode="remote"
     )
     session.add_all([appointment, ips.VocationalProfile(referral_id=referral.id)])
+    payment = Payment(
+        claim_id=new_id(),
+        booking_id=new_id(),
+        organisation_id=organisation.id,
+        plan_line_id=line.id,
+        budget_id=line.plan.budget_id,
+        person_id=person.id,
+        amount_pence=1_000,
+        status="paid",
+        idempotency_key=f"payment-{new_id()}",
+    )
+    session.add(payment)
     session.flush()
     world = World(person=person, person_user=person_user)
     world.records.update(
@@ -94,6 +108,7 @@ def build_world(session: Session) -> World:
             "specialist": specialist,
             "referral": referral,
             "appointment": appointment,
+            "payment": payment,
         }
     )
     world.outsiders = _outsiders(session)
@@ -144,6 +159,9 @@ RESOLVERS: dict[str, Callable[[World], Any]] = {
     "specialist_id": _id("specialist"),
     "referral_id": _id("referral"),
     "appointment_id": _id("appointment"),
+    "organisation_id": _id("organisation"),
+    "payment_id": _id("payment"),
+    "claim_id": lambda world: world.records["payment"].claim_id,
     "year": lambda world: 2026,
     "month": lambda world: 4,
 }
