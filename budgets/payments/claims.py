@@ -39,6 +39,10 @@ class ClaimBook(Protocol):
 
     def payable_claim(self, session: Session, *, claim_id: str) -> PayableClaim: ...
 
+    def unpaid_confirmed_claim_ids(self, session: Session, *, limit: int) -> list[str]:
+        """Confirmed claims with no payment yet (failed ones excluded), oldest first."""
+        ...
+
     def mark_paid(self, session: Session, *, claim_id: str, payment_id: str) -> None: ...
 
     def mark_payment_failed(
@@ -51,6 +55,9 @@ class _NoClaims:
 
     def payable_claim(self, session: Session, *, claim_id: str) -> PayableClaim:
         raise NotFound("No such claim.")
+
+    def unpaid_confirmed_claim_ids(self, session: Session, *, limit: int) -> list[str]:
+        return []
 
     def mark_paid(self, session: Session, *, claim_id: str, payment_id: str) -> None:
         return None

@@ -27,7 +27,7 @@ def register_payment_commands(app: Flask) -> None:
     @click.option("--limit", default=100, show_default=True, help="Most payments per pass.")
     @click.option("--max-passes", default=0, hidden=True, help="Stop after N passes (tests).")
     def pay_pending(once: bool, interval: float, limit: int, max_passes: int) -> None:
-        """Retry pending payments and refunds with backoff, once or continuously."""
+        """Pay confirmed claims; retry pending payments and refunds with backoff."""
         gateway, retry = payment_gateway(), retry_policy()
         passes, failures = 0, 0
         while True:

@@ -91,12 +91,17 @@ def get_payment(session: Session, *, payment_id: str, actor: Actor) -> Payment:
 
 
 def start_payment(
-    session: Session, *, claim_id: str, actor: Actor, payments_enabled: bool = True
+    session: Session, *, claim_id: str, actor: Actor | None, payments_enabled: bool = True
 ) -> str:
-    """Record the spend and a pending payment for a confirmed claim; returns the payment id."""
+    """Record the spend and a pending payment for a confirmed claim; returns the payment id.
+
+    `actor` None is the payments worker paying confirmed claims by itself.
+    """
     claim = claim_book().payable_claim(session, claim_id=claim_id)
     line = session.get(PlanLine, claim.plan_line_id)
-    if line is None or not can_see_person(session, actor, line.plan.person_id):
+    if line is None or (
+        actor is not None and not can_see_person(session, actor, line.plan.person_id)
+    ):
         raise NotFound("No such claim.")
     if not payments_enabled:
         raise PaymentsUnavailable("Payments are not configured on this server.")
@@ -137,7 +142,7 @@ def start_payment(
         currency=claim.currency,
         status="pending",
         idempotency_key=f"payment-{payment_id}",
-        requested_by_user_id=actor.user_id,
+        requested_by_user_id=actor.user_id if actor else None,
     )
     session.add(payment)
     try:
@@ -162,7 +167,7 @@ def pay_claim(
     session: Session,
     *,
     claim_id: str,
-    actor: Actor,
+    actor: Actor | None,
     gateway: PaymentGateway,
     retry: RetryPolicy | None = None,
 ) -> Payment:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, replace
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db import new_id
@@ -17,7 +18,7 @@ from auth.actor import Actor
 from auth.models import Person, User
 from budgets.ledger import service as ledger
 from budgets.payments.claims import PayableClaim
-from budgets.payments.models import ProviderStripeAccount
+from budgets.payments.models import Payment, ProviderStripeAccount
 from budgets.plans.models import PlanLine
 from budgets.providers.models import ProviderOrganisation
 from tests.budgets.builders import build_approved_line
@@ -45,6 +46,15 @@ class FakeClaimBook:
         if claim is None:
             raise NotFound("No such claim.")
         return claim
+
+    def unpaid_confirmed_claim_ids(self, session: Session, *, limit: int) -> list[str]:
+        with_payment = set(session.scalars(select(Payment.claim_id)))
+        with self._lock:
+            return [
+                c.claim_id
+                for c in self.claims.values()
+                if c.is_payable and c.claim_id not in with_payment
+            ][:limit]
 
     def mark_paid(self, session: Session, *, claim_id: str, payment_id: str) -> None:
         with self._lock:

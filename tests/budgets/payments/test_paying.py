@@ -280,3 +280,23 @@ def test_payments_stop_when_the_budget_is_suspended(
     refused = client.post(pay_url(claim.claim_id), headers=bearer_for(db_session, world.admin))
     assert refused.status_code == 409
     assert fake_stripe.transfers == {}
+
+
+def test_the_worker_pays_confirmed_claims_by_itself_and_waits_for_unready_providers(
+    app: Flask, db_session: Session, fake_stripe: FakeStripe, claim_book: FakeClaimBook
+) -> None:
+    ready = build_world(db_session, fake_stripe)
+    waiting = build_world(db_session, fake_stripe, ready=False)
+    claim = build_claim(db_session, claim_book, ready, amount_pence=3_300)
+    build_claim(db_session, claim_book, waiting, amount_pence=1_100)
+    before_waiting = figures(db_session, waiting)
+    db_session.commit()
+    report = drain(app)
+    assert report.claims == {"paid": 1, "provider-not-ready": 1}
+    assert claim_book.paid.keys() == {claim.claim_id}
+    assert figures(db_session, waiting) == before_waiting
+    (transfer,) = fake_stripe.transfers.values()
+    assert transfer["amount"] == 3_300
+    # The next pass pays nothing twice.
+    assert drain(app).claims == {"provider-not-ready": 1}
+    assert len(fake_stripe.transfers) == 1
