@@ -12,15 +12,18 @@ from app.db import get_session
 from app.domain_errors import BadRequest
 from app.idempotency import idempotent
 from app.openapi import documents_problems
+from app.pagination import PageArgsSchema, page_schema
 from auth.guard import require_auth
 from auth.roles import Role, Scope
-from budgets.payments import onboarding, paying, refunds, webhooks
+from budgets.payments import history, onboarding, paying, refunds, webhooks
 from budgets.payments.extension import payment_gateway, retry_policy
 from budgets.payments.gateway import WebhookSignatureInvalid
 from budgets.payments.schemas import (
     OnboardingLinkSchema,
     PayClaimSchema,
     PaymentSchema,
+    PayoutSchema,
+    ProviderPaymentQueryArgsSchema,
     RefundCreateSchema,
     RefundSchema,
     StripeAccountCreateSchema,
@@ -32,7 +35,7 @@ blp = Blueprint(
     "payments",
     __name__,
     url_prefix="/v1",
-    description="Paying providers through Stripe: onboarding and webhooks",
+    description="Paying providers through Stripe: onboarding, payments, refunds, webhooks",
 )
 
 _PROVIDER_ROLES = [Role.PROVIDER_STAFF, "back_office"]
@@ -79,6 +82,36 @@ class OnboardingLinks(MethodView):
             gateway=payment_gateway(),
             refresh_url=config["STRIPE_CONNECT_REFRESH_URL"],
             return_url=config["STRIPE_CONNECT_RETURN_URL"],
+        )
+
+
+@blp.route("/providers/<string:organisation_id>/payments")
+class ProviderPayments(MethodView):
+    @require_auth(Scope.PROVIDERS_MANAGE, roles=_PROVIDER_ROLES)
+    @blp.arguments(ProviderPaymentQueryArgsSchema, location="query")
+    @blp.response(200, page_schema(PaymentSchema))
+    @documents_problems(404)
+    def get(self, args: dict[str, Any], organisation_id: str) -> Any:
+        """Payments to your organisation for its claims, newest first."""
+        return history.list_provider_payments(
+            get_session(),
+            organisation_id=organisation_id,
+            actor=g.actor,
+            page=args["page"],
+            status=args["status"],
+        )
+
+
+@blp.route("/providers/<string:organisation_id>/payouts")
+class ProviderPayouts(MethodView):
+    @require_auth(Scope.PROVIDERS_MANAGE, roles=_PROVIDER_ROLES)
+    @blp.arguments(PageArgsSchema, location="query")
+    @blp.response(200, page_schema(PayoutSchema))
+    @documents_problems(404)
+    def get(self, args: dict[str, Any], organisation_id: str) -> Any:
+        """Payouts from your Stripe balance to your bank, newest first."""
+        return history.list_provider_payouts(
+            get_session(), organisation_id=organisation_id, actor=g.actor, page=args["page"]
         )
 
 

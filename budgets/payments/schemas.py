@@ -7,6 +7,7 @@ from typing import Any
 import marshmallow as ma
 
 from app.money import PositiveMoneySchema, money
+from app.pagination import PageArgsSchema
 
 
 class StripeAccountCreateSchema(ma.Schema):
@@ -117,3 +118,26 @@ class RefundSchema(ma.Schema):
 
     def _amount(self, refund: Any) -> dict[str, Any]:
         return money(refund.amount_pence, refund.currency)
+
+
+class ProviderPaymentQueryArgsSchema(PageArgsSchema):
+    status = ma.fields.String(
+        load_default=None, validate=ma.validate.OneOf(["pending", "paid", "failed"])
+    )
+
+
+class PayoutSchema(ma.Schema):
+    """A payout from the provider's Stripe balance to their bank account."""
+
+    id = ma.fields.String(dump_only=True)
+    stripe_payout_id = ma.fields.String(dump_only=True)
+    amount = ma.fields.Method("_amount", dump_only=True)
+    status = ma.fields.String(
+        dump_only=True, metadata={"description": "pending, in_transit, paid, failed or canceled"}
+    )
+    arrival_date = ma.fields.Integer(dump_only=True, allow_none=True)
+    failure_message = ma.fields.String(dump_only=True, allow_none=True)
+    updated_at = ma.fields.DateTime(dump_only=True)
+
+    def _amount(self, payout: Any) -> dict[str, Any]:
+        return money(payout.amount_pence, payout.currency)

@@ -300,3 +300,42 @@ def test_the_worker_pays_confirmed_claims_by_itself_and_waits_for_unready_provid
     # The next pass pays nothing twice.
     assert drain(app).claims == {"provider-not-ready": 1}
     assert len(fake_stripe.transfers) == 1
+
+
+def test_provider_staff_see_their_payments_and_payouts_page_by_page(
+    client: FlaskClient,
+    db_session: Session,
+    fake_stripe: FakeStripe,
+    claim_book: FakeClaimBook,
+    world: PaymentWorld,
+) -> None:
+    from tests.budgets.payments.conftest import deliver
+
+    admin = bearer_for(db_session, world.admin)
+    made = [
+        client.post(pay_url(build_claim(db_session, claim_book, world).claim_id), headers=admin)
+        for _ in range(3)
+    ]
+    staff = bearer_for(db_session, world.owner)
+    url = f"/v1/providers/{world.organisation.id}/payments"
+    first = client.get(url, query_string={"limit": 2}, headers=staff)
+    assert first.status_code == 200
+    assert [p["id"] for p in first.json["items"]] == [made[2].json["id"], made[1].json["id"]]
+    rest = client.get(
+        url, query_string={"limit": 2, "cursor": first.json["next_cursor"]}, headers=staff
+    )
+    assert [p["id"] for p in rest.json["items"]] == [made[0].json["id"]]
+    assert rest.json["next_cursor"] is None
+    assert client.get(url, query_string={"status": "failed"}, headers=staff).json["items"] == []
+    assert client.get(url, query_string={"status": "nope"}, headers=staff).status_code == 422
+    outsider = bearer_for(db_session, build_provider_staff(db_session))
+    assert client.get(url, headers=outsider).status_code == 404
+    assert client.get(url, headers=admin).status_code == 403
+
+    deliver(client, fake_stripe.pay_out(world.stripe_account_id, 15_000))
+    payouts = client.get(f"/v1/providers/{world.organisation.id}/payouts", headers=staff)
+    assert [(p["status"], p["amount"]["amount"]) for p in payouts.json["items"]] == [
+        ("paid", 15_000)
+    ]
+    shown = client.get(f"/v1/providers/{world.organisation.id}/payouts", headers=outsider)
+    assert shown.status_code == 404
