@@ -45,6 +45,7 @@ from budgets.payments.onboarding import (
     readiness_of,
     staff_user_ids,
 )
+from budgets.payments.transactions import end_transaction_keeping
 from budgets.plans.models import PlanLine
 
 log = logging.getLogger(__name__)
@@ -232,7 +233,7 @@ def attempt_payment(
     payment = session.get(Payment, payment_id, populate_existing=True)
     assert payment is not None
     account = account_for_organisation(session, payment.organisation_id)
-    session.rollback()  # nothing stays open while Stripe is called
+    end_transaction_keeping(session, payment, account)
     if account is None:
         return record_failure(
             session,

@@ -99,6 +99,7 @@ def reconcile(session: Session, *, gateway: PaymentGateway, since: datetime) -> 
             select(ProviderStripeAccount.organisation_id, ProviderStripeAccount.stripe_account_id)
         )
     }
+    session.expunge_all()  # read below while Stripe is listed, with no transaction open
     session.rollback()
     listed = {
         t.id: t

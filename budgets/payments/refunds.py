@@ -27,6 +27,7 @@ from budgets.payments.gateway import (
 from budgets.payments.models import Payment, PaymentRefund
 from budgets.payments.onboarding import staff_user_ids
 from budgets.payments.paying import RetryPolicy, lock_payment, take_lease
+from budgets.payments.transactions import end_transaction_keeping
 
 RECORD_TYPE = "payment_refund"
 
@@ -116,7 +117,7 @@ def attempt_refund(
     payment = session.get(Payment, refund.payment_id)
     assert payment is not None and payment.stripe_transfer_id
     transfer_id = payment.stripe_transfer_id
-    session.rollback()
+    end_transaction_keeping(session, refund)
     try:
         reversal = gateway.create_reversal(
             transfer_id=transfer_id,

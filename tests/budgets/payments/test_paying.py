@@ -339,3 +339,55 @@ def test_provider_staff_see_their_payments_and_payouts_page_by_page(
     ]
     shown = client.get(f"/v1/providers/{world.organisation.id}/payouts", headers=outsider)
     assert shown.status_code == 404
+
+
+class WatchingGateway:
+    """Wraps the gateway and records whether the session had a transaction open per call."""
+
+    def __init__(self, inner: Any, session: Session) -> None:
+        self.inner, self.session = inner, session
+        self.calls: list[tuple[str, bool]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self.inner, name)
+        if not callable(attribute):
+            return attribute
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            self.calls.append((name, self.session.in_transaction()))
+            return attribute(*args, **kwargs)
+
+        return call
+
+
+def test_no_transaction_is_open_while_stripe_is_called(
+    app: Flask, db_session: Session, fake_stripe: FakeStripe, claim_book: FakeClaimBook
+) -> None:
+    from budgets.payments import refunds
+    from budgets.payments.reconciliation import reconcile
+
+    world = build_world(db_session, fake_stripe)
+    claim = build_claim(db_session, claim_book, world)
+    db_session.commit()
+    gateway = WatchingGateway(payment_gateway(app), db_session)
+    fake_stripe.inject("server_error", path="/v1/transfers")
+    payment = paying.pay_claim(
+        db_session, claim_id=claim.claim_id, actor=world.admin_actor, gateway=gateway, retry=NO_WAIT
+    )
+    assert payment.status == "pending"
+    report = drain_once(db_session, gateway=gateway, retry=NO_WAIT)  # type: ignore[arg-type]
+    assert report.payments == {"paid": 1}
+    refund = refunds.request_refund(
+        db_session,
+        payment_id=payment.id,
+        amount_pence=100,
+        currency="GBP",
+        reason="Overpaid",
+        actor=world.admin_actor,
+        gateway=gateway,  # type: ignore[arg-type]
+    )
+    assert refund.status == "reversed"
+    assert reconcile(db_session, gateway=gateway, since=utcnow() - timedelta(days=1)) == []  # type: ignore[arg-type]
+    names = [name for name, _ in gateway.calls]
+    assert {"create_transfer", "list_transfers", "create_reversal"} <= set(names)
+    assert [call for call in gateway.calls if call[1]] == []
