@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from app.domain_errors import NotFound
 
-PAYABLE_CLAIM_STATUSES = frozenset({"confirmed", "auto_confirmed"})
+# A claim whose payment failed definitively may be paid again (by a person, not the worker).
+PAYABLE_CLAIM_STATUSES = frozenset({"confirmed", "auto_confirmed", "payment_failed"})
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,8 @@ class ClaimBook(Protocol):
     def payable_claim(self, session: Session, *, claim_id: str) -> PayableClaim: ...
 
     def unpaid_confirmed_claim_ids(self, session: Session, *, limit: int) -> list[str]:
-        """Confirmed claims with no payment yet (failed ones excluded), oldest first."""
+        """Confirmed claims with no payment yet, oldest first (not those whose payment failed:
+        a person decides when to try again)."""
         ...
 
     def mark_paid(self, session: Session, *, claim_id: str, payment_id: str) -> None: ...

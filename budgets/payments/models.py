@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, IdMixin, TimestampMixin, utcnow
@@ -82,10 +82,21 @@ class Payment(IdMixin, TimestampMixin, Base):
     """
 
     __tablename__ = "payments"
-    __table_args__ = (Index("ix_payments_status_next_attempt_at", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_payments_status_next_attempt_at", "status", "next_attempt_at"),
+        # A claim has at most one payment that is not failed: after a definitive failure
+        # (say, the provider's account was closed) the claim may be paid again.
+        Index(
+            "uq_payments_claim_id_not_failed",
+            "claim_id",
+            unique=True,
+            postgresql_where=text("status <> 'failed'"),
+            sqlite_where=text("status <> 'failed'"),
+        ),
+    )
 
     # The claim and booking belong to budgets/bookings; the lead adds their foreign keys.
-    claim_id: Mapped[str] = mapped_column(String(36), unique=True)
+    claim_id: Mapped[str] = mapped_column(String(36), index=True)
     booking_id: Mapped[str] = mapped_column(String(36), index=True)
     organisation_id: Mapped[str] = mapped_column(
         ForeignKey("provider_organisations.id"), index=True

@@ -108,7 +108,9 @@ def start_payment(
         raise PaymentsUnavailable("Payments are not configured on this server.")
     budget_id, person_id = line.plan.budget_id, line.plan.person_id
     ledger.lock_budget(session, budget_id)  # payments of one budget are decided one at a time
-    existing = session.scalar(select(Payment.id).where(Payment.claim_id == claim_id))
+    existing = session.scalar(
+        select(Payment.id).where(Payment.claim_id == claim_id, Payment.status != "failed")
+    )
     if existing is not None:
         raise Conflict("This claim is already paid or being paid.", payment_id=existing)
     if not claim.is_payable:

@@ -2,7 +2,7 @@
 
 Revision ID: 0008
 Revises: 0006
-Create Date: 2026-11-25 18:02:06.185207
+Create Date: 2026-11-25 18:19:27.718287
 """
 
 from __future__ import annotations
@@ -98,16 +98,17 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['person_id'], ['people.id'], name=op.f('fk_payments_person_id_people')),
     sa.ForeignKeyConstraint(['plan_line_id'], ['plan_lines.id'], name=op.f('fk_payments_plan_line_id_plan_lines')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_payments')),
-    sa.UniqueConstraint('claim_id', name=op.f('uq_payments_claim_id')),
     sa.UniqueConstraint('idempotency_key', name=op.f('uq_payments_idempotency_key')),
     sa.UniqueConstraint('stripe_transfer_id', name=op.f('uq_payments_stripe_transfer_id'))
     )
     with op.batch_alter_table('payments', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_payments_booking_id'), ['booking_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_payments_budget_id'), ['budget_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_payments_claim_id'), ['claim_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_payments_organisation_id'), ['organisation_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_payments_person_id'), ['person_id'], unique=False)
         batch_op.create_index('ix_payments_status_next_attempt_at', ['status', 'next_attempt_at'], unique=False)
+        batch_op.create_index('uq_payments_claim_id_not_failed', ['claim_id'], unique=True, postgresql_where=sa.text("status <> 'failed'"), sqlite_where=sa.text("status <> 'failed'"))
 
     op.create_table('payment_refunds',
     sa.Column('payment_id', sa.String(length=36), nullable=False),
@@ -146,9 +147,11 @@ def downgrade() -> None:
 
     op.drop_table('payment_refunds')
     with op.batch_alter_table('payments', schema=None) as batch_op:
+        batch_op.drop_index('uq_payments_claim_id_not_failed', postgresql_where=sa.text("status <> 'failed'"), sqlite_where=sa.text("status <> 'failed'"))
         batch_op.drop_index('ix_payments_status_next_attempt_at')
         batch_op.drop_index(batch_op.f('ix_payments_person_id'))
         batch_op.drop_index(batch_op.f('ix_payments_organisation_id'))
+        batch_op.drop_index(batch_op.f('ix_payments_claim_id'))
         batch_op.drop_index(batch_op.f('ix_payments_budget_id'))
         batch_op.drop_index(batch_op.f('ix_payments_booking_id'))
 

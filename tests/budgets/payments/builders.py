@@ -53,7 +53,7 @@ class FakeClaimBook:
             return [
                 c.claim_id
                 for c in self.claims.values()
-                if c.is_payable and c.claim_id not in with_payment
+                if c.status in {"confirmed", "auto_confirmed"} and c.claim_id not in with_payment
             ][:limit]
 
     def mark_paid(self, session: Session, *, claim_id: str, payment_id: str) -> None:

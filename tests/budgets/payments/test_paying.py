@@ -163,6 +163,14 @@ def test_definitive_failure_returns_the_money_to_the_commitment_and_tells_people
     assert fake_stripe.transfers == {}
     # A failed payment is final; the worker leaves it alone.
     assert drain(client.application, db_session).tried == 0
+    # Once the provider has sorted out their account, a person may pay the claim again.
+    again = client.post(pay_url(claim.claim_id), headers=bearer_for(db_session, world.admin))
+    assert again.status_code == 201 and again.json["status"] == "paid"
+    assert again.json["id"] != response.json["id"]
+    assert len(fake_stripe.transfers) == 1
+    assert figures(db_session, world) == (before[0], before[1] - 4_000, before[2] + 4_000)
+    twice = client.post(pay_url(claim.claim_id), headers=bearer_for(db_session, world.admin))
+    assert twice.status_code == 409
 
 
 @pytest.mark.parametrize("fault", ["timeout_after", "server_error_after", "server_error", "drop"])
