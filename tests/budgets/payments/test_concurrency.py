@@ -88,3 +88,25 @@ def test_concurrent_payments_across_claims_never_overdraw(
     assert (overall.committed, overall.spent) == (1_000, 9_000)
     assert overall.available >= 0
     check.close()
+
+
+def test_concurrent_retries_with_one_idempotency_key_pay_once(
+    committed_app: Flask, fake_stripe: FakeStripe, claim_book: FakeClaimBook
+) -> None:
+    setup = get_db(committed_app).session_factory()
+    world = build_world(setup, fake_stripe)
+    claim = build_claim(setup, claim_book, world, amount_pence=2_000)
+    headers = {**bearer_for(setup, world.admin), "Idempotency-Key": "one-intent"}
+    setup.commit()
+    setup.close()
+
+    results = race(committed_app, [(f"/v1/claims/{claim.claim_id}/payments", headers)] * 5)
+    bodies = [body for status, body in results if status == 201]
+    in_use = [body for status, body in results if status == 409]
+    assert bodies and len(bodies) + len(in_use) == 5, results
+    assert {body["id"] for body in bodies} == {bodies[0]["id"]}  # replays of the one payment
+    assert {body["type"] for body in in_use} <= {
+        "/problems/idempotency-key-in-use",
+        "/problems/conflict",
+    }
+    assert len(fake_stripe.transfers) == 1
