@@ -1,4 +1,4 @@
-"""What a provider sees of the money paid to it: payments for its claims and its payouts."""
+"""Payment history: what a budget paid, and what a provider was paid and paid out."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from app.audit import record_audit
 from app.pagination import Page, PageRequest, keyset_page
 from auth.access import require_organisation_access
 from auth.actor import Actor
+from budgets.funding.service import visible_budget
 from budgets.payments.models import Payment, ProviderPayout
 
 
@@ -41,6 +42,32 @@ def list_provider_payments(
         action="payment.list",
         record_type="provider_organisation",
         record_id=organisation_id,
+        details={"count": len(result.items)},
+    )
+    session.commit()
+    return result
+
+
+def list_budget_payments(
+    session: Session, *, budget_id: str, actor: Actor, page: PageRequest
+) -> Page[Any]:
+    """Payments made from a budget, newest first, for the person and those who help them."""
+    budget = visible_budget(session, budget_id=budget_id, actor=actor)
+    result = keyset_page(
+        session,
+        select(Payment).where(Payment.budget_id == budget_id),
+        keys=[Payment.id],
+        page=page,
+        scope=f"budget-payments:{budget_id}",
+        descending=True,
+    )
+    record_audit(
+        session,
+        actor=actor,
+        action="payment.list",
+        record_type="budget",
+        record_id=budget_id,
+        subject_person_id=budget.person_id,
         details={"count": len(result.items)},
     )
     session.commit()

@@ -102,6 +102,19 @@ class ProviderPayments(MethodView):
         )
 
 
+@blp.route("/budgets/<string:budget_id>/payments")
+class BudgetPayments(MethodView):
+    @require_auth(Scope.BUDGETS_READ)
+    @blp.arguments(PageArgsSchema, location="query")
+    @blp.response(200, page_schema(PaymentSchema))
+    @documents_problems(404)
+    def get(self, args: dict[str, Any], budget_id: str) -> Any:
+        """Payments to providers from this budget, newest first, with why any failed."""
+        return history.list_budget_payments(
+            get_session(), budget_id=budget_id, actor=g.actor, page=args["page"]
+        )
+
+
 @blp.route("/providers/<string:organisation_id>/payouts")
 class ProviderPayouts(MethodView):
     @require_auth(Scope.PROVIDERS_MANAGE, roles=_PROVIDER_ROLES)

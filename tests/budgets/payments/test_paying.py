@@ -399,3 +399,30 @@ def test_no_transaction_is_open_while_stripe_is_called(
     names = [name for name, _ in gateway.calls]
     assert {"create_transfer", "list_transfers", "create_reversal"} <= set(names)
     assert [call for call in gateway.calls if call[1]] == []
+
+
+def test_the_person_and_their_helpers_see_payments_from_the_budget(
+    client: FlaskClient,
+    db_session: Session,
+    fake_stripe: FakeStripe,
+    claim_book: FakeClaimBook,
+    world: PaymentWorld,
+) -> None:
+    from auth.models import Person
+    from tests.builders import build_representative
+
+    claim = build_claim(db_session, claim_book, world, amount_pence=2_200)
+    fake_stripe.inject("account_error", path="/v1/transfers")
+    failed = client.post(pay_url(claim.claim_id), headers=bearer_for(db_session, world.admin))
+    person = db_session.get(Person, world.line.plan.person_id)
+    assert person is not None
+    representative = bearer_for(db_session, build_representative(db_session, person=person))
+    url = f"/v1/budgets/{world.budget_id}/payments"
+    shown = client.get(url, headers=representative)
+    assert shown.status_code == 200
+    assert [(p["id"], p["status"]) for p in shown.json["items"]] == [(failed.json["id"], "failed")]
+    assert shown.json["items"][0]["failure_reason"]
+    assert (
+        client.get(url, headers=bearer_for(db_session, build_admin(db_session))).status_code == 404
+    )
+    assert client.get(f"/v1/budgets/{world.budget_id}/payments").status_code == 401
