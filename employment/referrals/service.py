@@ -77,6 +77,8 @@ def refer(
             "not-seeking-paid-work",
             "IPS is for people who want paid work; that is the only question it asks.",
         )
+    if received_on is not None and received_on > utcnow().date():
+        raise RuleViolation("date-in-future", "A referral cannot be received in the future.")
     if source == "clinician" and not referrer_team:
         raise RuleViolation("referrer-team-required", "Say which clinical team is referring.")
     open_referral = session.scalar(
