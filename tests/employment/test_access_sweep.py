@@ -217,3 +217,21 @@ def test_admin_of_another_commissioner_sees_no_metrics(client, db_session, ids):
         headers=headers,
     )
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize(("method", "path", "body"), WRITES)
+@pytest.mark.parametrize("garbage", [[], "text", {"unexpected": 1}, None])
+def test_garbage_bodies_get_problem_json_not_500(
+    client, db_session, ids, method, path, body, garbage
+):  # type: ignore[no-untyped-def]
+    staff = db_session.get(User, ids["staff_user"])
+    headers = {**bearer_for(db_session, staff), "If-Match": "*"}
+    payload = {k: garbage for k in (body or {"x": 1})} if garbage is None else garbage
+    response = getattr(client, method)(
+        "/v1/employment" + path.format(**ids), json=payload, headers=headers
+    )
+    if body is None or garbage is None:  # takes no body / nulls may be allowed (clearing a date)
+        assert response.status_code < 500
+        return
+    assert 400 <= response.status_code < 500, (path, garbage, response.status_code)
+    assert response.mimetype == "application/problem+json"
