@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.db import utcnow
 from app.domain_errors import Conflict, Forbidden, InvalidState, NotFound, RuleViolation
+from app.notifications import notify
 from app.pagination import Page, PageRequest, keyset_page
 from auth.access import can_see_person
 from auth.actor import Actor
@@ -35,7 +36,7 @@ from employment.rules import (
     ON_CASELOAD_STATES,
     OPEN_STATES,
 )
-from employment.trail import audit
+from employment.trail import audit, person_user_ids
 
 
 def _source_for(session: Session, actor: Actor, service: IpsService, person_id: str) -> str:
@@ -253,6 +254,15 @@ def accept(
         referral=referral,
         specialist_id=specialist_id,
         override_reason=caseload_override_reason,
+    )
+    notify(
+        session,
+        user_ids=person_user_ids(session, referral.person_id),
+        kind="ips.referral_accepted",
+        title="You have an employment specialist",
+        body="Your employment support referral was accepted. Your specialist will be in touch.",
+        record_type="ips_referral",
+        record_id=referral.id,
     )
     session.commit()
     return referral

@@ -326,6 +326,10 @@ class TestLifeCycle:
             select(Notification.user_id).where(Notification.kind == "ips.appointment_booked")
         ).all()
         assert set(told) == {person.id, representative.id}
+        accepted = db_session.scalars(
+            select(Notification.user_id).where(Notification.kind == "ips.referral_accepted")
+        ).all()
+        assert set(accepted) == {person.id, representative.id}
         cancelled = client.post(
             f"/v1/employment/appointments/{booked.json['id']}/cancel", headers=headers
         )
