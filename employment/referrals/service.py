@@ -336,6 +336,37 @@ def discharge(
     return referral
 
 
+def withdraw(session: Session, *, actor: Actor, referral_id: str) -> Referral:
+    """Leave the IPS service yourself (or for the person you represent), at any stage."""
+    referral = require_visible_referral(session, actor, referral_id, for_update=True)
+    if referral.person_id not in actor.own_person_ids:
+        raise Forbidden("Only the person (or their representative) can withdraw.")
+    _move(referral, DISCHARGED)
+    referral.discharged_on = max(utcnow().date(), referral.received_on)
+    referral.closure_reason = "person_chose_to_leave"
+    if referral.specialist_id:
+        specialist = session.get(EmploymentSpecialist, referral.specialist_id)
+        if specialist is not None:
+            notify(
+                session,
+                user_ids=[specialist.user_id],
+                kind="ips.referral_withdrawn",
+                title="Someone on your caseload has left the service",
+                record_type="ips_referral",
+                record_id=referral.id,
+            )
+    audit(
+        session,
+        actor=actor,
+        action="referral.withdraw",
+        record_type="ips_referral",
+        record_id=referral.id,
+        person_id=referral.person_id,
+    )
+    session.commit()
+    return referral
+
+
 def note_direct_contact(referral: Referral, occurred_on: date) -> None:
     """A direct contact with the person: the first one moves the referral to first contact."""
     if referral.status == ACCEPTED:
