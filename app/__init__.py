@@ -13,6 +13,7 @@ from app.db import Database, build_engine
 from app.etag import init_etags
 from app.observability import init_observability
 from app.openapi import ProblemApi, register_problem_components
+from app.openapi_conventions import CrossCuttingResponsesPlugin
 from app.request_context import current_request_id
 from app.requests import init_request_checks
 from app.security_headers import init_security_headers
@@ -63,6 +64,7 @@ def _init_api(app: Flask) -> ProblemApi:
                 )
             },
             "servers": [{"url": "/"}],
+            "extra_plugins": [CrossCuttingResponsesPlugin()],
         },
     )
     register_problem_components(api)

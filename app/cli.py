@@ -11,10 +11,12 @@ from app.db import get_db
 from app.demo import demo_summary, seed_demo
 from app.idempotency import purge_expired_idempotency_records
 from app.schema_migrations import upgrade_to_head
+from mobile_contract.cli import register_contract_cli
 
 
 def register_cli(app: Flask) -> None:
     """Attach our commands to the app's CLI."""
+    register_contract_cli(app)
 
     @app.cli.command("upgrade-db")
     def upgrade_db() -> None:
