@@ -8,12 +8,14 @@ from typing import Any
 from flask import Flask, g
 from flask_smorest import Blueprint
 
+from app.app_version import init_app_version_gate
 from app.config import BaseConfig, config_from_environment
 from app.db import Database, build_engine
 from app.etag import init_etags
 from app.observability import init_observability
 from app.openapi import ProblemApi, register_problem_components
 from app.openapi_conventions import CrossCuttingResponsesPlugin
+from app.rate_limits import init_rate_limits
 from app.request_context import current_request_id
 from app.requests import init_request_checks
 from app.security_headers import init_security_headers
@@ -40,8 +42,10 @@ def create_app(
         current_request_id.set(g.get("request_id"))
 
     init_request_checks(app)
+    init_app_version_gate(app)
     Database(build_engine(app.config["DATABASE_URL"], echo=app.config["SQL_ECHO"])).init_app(app)
     _init_api(app)
+    init_rate_limits(app)
     init_etags(app)
     init_security_headers(app)
 

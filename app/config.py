@@ -64,6 +64,15 @@ class BaseConfig:
         o.strip() for o in os.environ.get("CORS_ALLOWED_ORIGINS", "").split(",") if o.strip()
     )
 
+    # Mobile app: builds older than this get 426 (empty: no minimum). See app/app_version.py.
+    MIN_APP_VERSION = os.environ.get("MIN_APP_VERSION", "")
+
+    # Rate limits (Flask-Limiter syntax); counters in Redis when REDIS_URL is set.
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+    RATELIMIT_ENABLED = True
+    RATE_LIMIT_PER_CALLER = os.environ.get("RATE_LIMIT_PER_CALLER", "120/minute;2000/hour")
+    RATE_LIMIT_PER_CLIENT = os.environ.get("RATE_LIMIT_PER_CLIENT", "6000/minute")
+
     # Logging
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 
@@ -92,6 +101,9 @@ class TestingConfig(BaseConfig):
     TESTING = True
     SECRET_KEY = "testing-only-secret-key-not-for-any-real-deployment"  # noqa: S105
     DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+    # One process-wide counter would make unrelated tests throttle each other; the
+    # rate-limit tests switch it on for their own app.
+    RATELIMIT_ENABLED = False
 
 
 class ProductionConfig(BaseConfig):
