@@ -97,8 +97,9 @@ def _init_api(app: Flask) -> ProblemApi:
 def _api_blueprints() -> list[Blueprint]:
     """Every documented API blueprint, in the order they appear in the docs."""
     from auth.routes import blp as accounts
+    from mobile_contract.notifications.routes import blp as notifications
 
-    return [accounts]
+    return [accounts, notifications]
 
 
 def _scope_descriptions() -> dict[str, str]:

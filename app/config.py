@@ -64,8 +64,16 @@ class BaseConfig:
         o.strip() for o in os.environ.get("CORS_ALLOWED_ORIGINS", "").split(",") if o.strip()
     )
 
+    # Delta sync (app/sync.py): how long deletions are remembered, and how far `synced_at`
+    # trails the clock so changes committed during a sync are picked up next time.
+    SYNC_TOMBSTONE_RETENTION_DAYS = _env_int("SYNC_TOMBSTONE_RETENTION_DAYS", 90)
+    SYNC_OVERLAP_SECONDS = 30
+
     # Mobile app: builds older than this get 426 (empty: no minimum). See app/app_version.py.
     MIN_APP_VERSION = os.environ.get("MIN_APP_VERSION", "")
+
+    # Push notifications: which sender `flask send-pushes` uses (mobile_contract/notifications).
+    PUSH_SENDER = os.environ.get("PUSH_SENDER", "logging")
 
     # Rate limits (Flask-Limiter syntax); counters in Redis when REDIS_URL is set.
     REDIS_URL = os.environ.get("REDIS_URL") or None

@@ -6,11 +6,20 @@ must be added to MODEL_MODULES.
 
 from __future__ import annotations
 
-from app import audit, idempotency, notifications
+from app import audit, idempotency, notifications, sync
 from app.db import Base
 from auth import models as account_models
 from budgets.providers import models as provider_models
+from mobile_contract.notifications import models as push_models
 
-MODEL_MODULES = (audit, idempotency, notifications, account_models, provider_models)
+MODEL_MODULES = (
+    audit,
+    idempotency,
+    notifications,
+    sync,
+    account_models,
+    provider_models,
+    push_models,
+)
 
 metadata = Base.metadata

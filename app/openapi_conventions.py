@@ -1,33 +1,64 @@
 """Responses every operation can give because of cross-cutting behaviour, documented once.
 
-The rate limiter can answer any request with 429 and the app version gate any request
-under /v1 with 426, so rather than each route repeating it, this apispec plugin adds
-both to every operation as the spec is built.
+The mechanisms decide these answers, not the routes, so this apispec plugin documents
+them on every operation as the spec is built:
+- 429 `rate-limited` on every operation (app/rate_limits.py);
+- 426 `upgrade-required` (and 400 for a malformed X-App-Version) on every operation under
+  /v1 (app/app_version.py);
+- 422 `validation-error` and 400 on every operation that reads a body or query arguments
+  (a bad cursor or unreadable JSON), 413 and 415 on those with a body (app/requests.py);
+- 409 and 422 on every operation taking `Idempotency-Key` (app/idempotency.py);
+- 412 and 428 on every operation taking `If-Match` (app/etag.py).
+flask-smorest names its own 422 after the HTTP status (`UNPROCESSABLE_ENTITY`); those
+references are pointed at our problem responses instead.
 """
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 from apispec import BasePlugin
 
-from app.openapi import problem_response_name
+from app.openapi import PROBLEM_STATUSES, problem_response_name
 
 GATED_PATH_PREFIX = "/v1"
+_STATUS_NAMES = {HTTPStatus(s).name: s for s in PROBLEM_STATUSES}
+
+
+def _parameters(operation: dict[str, Any]) -> list[tuple[str, str]]:
+    found = []
+    for parameter in operation.get("parameters") or []:
+        if isinstance(parameter, dict):
+            found.append((str(parameter.get("in", "")), str(parameter.get("name", "")).lower()))
+    return found
 
 
 class CrossCuttingResponsesPlugin(BasePlugin):
-    """Adds 429 (rate limited) to every operation and 426 (update the app) under /v1."""
+    """Adds the problem responses that the cross-cutting mechanisms can give."""
 
     def operation_helper(
         self, path: str | None = None, operations: dict[str, Any] | None = None, **_: Any
     ) -> None:
         for operation in (operations or {}).values():
             responses = operation.setdefault("responses", {})
+            for code, response in list(responses.items()):
+                if isinstance(response, str) and response in _STATUS_NAMES:
+                    responses[code] = problem_response_name(_STATUS_NAMES[response])
+            parameters = _parameters(operation)
             statuses = [429]
             if path and path.startswith(GATED_PATH_PREFIX):
-                statuses.append(426)
+                statuses += [400, 426]
+            if "requestBody" in operation:
+                statuses += [400, 413, 415, 422]
+            if any(where == "query" for where, _ in parameters):
+                statuses += [400, 422]
+            if ("header", "idempotency-key") in parameters:
+                statuses += [409, 422]
+            if ("header", "if-match") in parameters:
+                statuses += [412, 428]
             present = {str(code) for code in responses}
             for status in statuses:
                 if str(status) not in present:
                     responses[str(status)] = problem_response_name(status)
+                    present.add(str(status))

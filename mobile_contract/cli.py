@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import click
 from flask import Flask
 
+from app.db import get_db, utcnow
+from app.sync import purge_tombstones
 from mobile_contract.compat import find_breaking_changes
 from mobile_contract.document import (
     OPENAPI_PATH,
@@ -17,10 +20,37 @@ from mobile_contract.document import (
     render,
     version_key,
 )
+from mobile_contract.notifications.push import sender_named
+from mobile_contract.notifications.service import push_pending
 
 
 def register_contract_cli(app: Flask) -> None:
-    """Attach the contract commands to the app's CLI."""
+    """Attach the contract, push and sync commands to the app's CLI."""
+
+    @app.cli.command("send-pushes")
+    @click.option("--hours", default=24, show_default=True, help="Only notifications this recent.")
+    def send_pushes(hours: int) -> None:
+        """Push stored notifications not yet pushed to their users' devices (run every minute)."""
+        session = get_db().session_factory()
+        try:
+            count = push_pending(
+                session,
+                sender=sender_named(app.config["PUSH_SENDER"]),
+                created_since=utcnow() - timedelta(hours=hours),
+            )
+        finally:
+            session.close()
+        click.echo(f"pushed {count} notifications")
+
+    @app.cli.command("purge-tombstones")
+    def purge_tombstones_command() -> None:
+        """Delete delta-sync tombstones past SYNC_TOMBSTONE_RETENTION_DAYS (run daily)."""
+        session = get_db().session_factory()
+        try:
+            days = app.config["SYNC_TOMBSTONE_RETENTION_DAYS"]
+            click.echo(f"purged {purge_tombstones(session, older_than_days=days)} tombstones")
+        finally:
+            session.close()
 
     @app.cli.command("write-openapi")
     @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=OPENAPI_PATH)
