@@ -5,11 +5,13 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from auth.demo import DEMO_LOGINS, DEMO_PASSWORD, seed_accounts
+from mobile_contract.notifications.demo import seed_notifications
 
 
 def seed_demo(session: Session, *, base_url: str) -> None:
     """Load (or top up) the demo dataset; running it twice changes nothing."""
     seed_accounts(session, docs_redirect_uri=f"{base_url}/docs/assets/oauth2-redirect.html")
+    seed_notifications(session)
     session.commit()
 
 
