@@ -24,13 +24,14 @@ def _actor() -> Any:
     """The caller behind the bearer token, if it is a valid one (cached for the view)."""
     if "actor" in g:
         return g.actor
-    if not request.headers.get("Authorization"):
+    if not request.headers.get("Authorization") or g.get("rate_limit_token_invalid"):
         return None
     from auth.guard import authenticate
 
     try:
         return authenticate()
     except DomainError:
+        g.rate_limit_token_invalid = True  # look a bad token up once, not once per limit
         return None
 
 

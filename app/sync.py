@@ -31,7 +31,7 @@ from sqlalchemy import ColumnElement, Index, Select, String, delete, select, tru
 from sqlalchemy.orm import InstrumentedAttribute, Mapped, Session, mapped_column
 
 from app.db import Base, IdMixin, utcnow
-from app.pagination import PageArgsSchema, PageRequest, keyset_page
+from app.pagination import PageArgsSchema, PageRequest, keyset_page, page_schema
 
 T = TypeVar("T")
 
@@ -166,16 +166,8 @@ def sync_schema(item_schema: type[ma.Schema]) -> type[ma.Schema]:
     if name not in _sync_schemas:
         _sync_schemas[name] = type(
             name,
-            (ma.Schema,),
+            (page_schema(item_schema),),
             {
-                "items": ma.fields.List(ma.fields.Nested(item_schema), required=True),
-                "next_cursor": ma.fields.String(
-                    allow_none=True,
-                    required=True,
-                    metadata={
-                        "description": "Pass as `cursor` for the next page; null at the end."
-                    },
-                ),
                 "deleted": ma.fields.List(
                     ma.fields.Nested(DeletedRecordSchema),
                     required=True,

@@ -44,7 +44,9 @@ class BreakingChange:
         return f"{self.kind} at {self.where}: {self.detail}"
 
 
-class _Resolver:
+class Resolver:
+    """Follows `$ref`s inside one document."""
+
     def __init__(self, document: dict[str, Any]) -> None:
         self.document = document
 
@@ -112,8 +114,8 @@ def _operations(document: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any]
 
 class _Comparison:
     def __init__(self, old: dict[str, Any], new: dict[str, Any], today: date) -> None:
-        self.old = _Resolver(old)
-        self.new = _Resolver(new)
+        self.old = Resolver(old)
+        self.new = Resolver(new)
         self.today = today
         self.changes: list[BreakingChange] = []
 
@@ -161,7 +163,7 @@ class _Comparison:
             self.response_schema(f"{where} {status} body", old_body, new_body, 0)
 
     @staticmethod
-    def _json_schema(resolver: _Resolver, node: Any) -> Any:
+    def _json_schema(resolver: Resolver, node: Any) -> Any:
         content = resolver.resolve(node).get("content") or {}
         media = content.get(JSON_MEDIA) or content.get("application/problem+json")
         if not isinstance(media, dict) or "schema" not in media:
@@ -169,7 +171,7 @@ class _Comparison:
         return media["schema"]
 
     def parameters(self, where: str, old: list[Any], new: list[Any]) -> None:
-        def keyed(resolver: _Resolver, params: list[Any]) -> dict[tuple[str, str], Any]:
+        def keyed(resolver: Resolver, params: list[Any]) -> dict[tuple[str, str], Any]:
             found = {}
             for param in params:
                 resolved = resolver.resolve(param)

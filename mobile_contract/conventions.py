@@ -13,19 +13,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from mobile_contract.compat import HTTP_METHODS
+from mobile_contract.compat import HTTP_METHODS, Resolver
 
 PROBLEM_MEDIA = "application/problem+json"
 JSON_MEDIA = "application/json"
 
 
 def _resolve(document: dict[str, Any], node: Any) -> dict[str, Any]:
-    while isinstance(node, dict) and "$ref" in node:
-        target: Any = document
-        for part in str(node["$ref"])[2:].split("/"):
-            target = target.get(part, {}) if isinstance(target, dict) else {}
-        node = target
-    return node if isinstance(node, dict) else {}
+    return dict(Resolver(document).resolve(node))
 
 
 def _has_example(media: dict[str, Any]) -> bool:
