@@ -60,9 +60,15 @@ def register_contract_cli(app: Flask) -> None:
         click.echo(f"wrote {output}")
 
     @app.cli.command("check-contract")
-    def check_contract() -> None:
+    @click.option(
+        "--release",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        default=None,
+        help="Compare with this document instead of the latest release.",
+    )
+    def check_contract(release: Path | None) -> None:
         """Fail when the live document breaks the latest released contract."""
-        release = latest_release()
+        release = release or latest_release()
         if release is None:
             click.echo("no release yet: nothing to compare with")
             return

@@ -103,3 +103,9 @@ def test_counters_live_in_redis_when_redis_url_is_set() -> None:
 
 def test_counters_live_in_memory_without_redis(app: Flask) -> None:
     assert app.config["RATELIMIT_STORAGE_URI"] == "memory://"
+
+
+def test_a_bad_token_counts_against_the_address(limited: FlaskClient) -> None:
+    bad = {"Authorization": "Bearer not-a-real-token"}
+    statuses = [limited.get("/v1/me", headers=bad).status_code for _ in range(4)]
+    assert statuses == [401, 401, 401, 429]

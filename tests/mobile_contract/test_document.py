@@ -60,3 +60,16 @@ def test_check_contract_command_passes_on_the_current_code(app: Flask) -> None:
     result = app.test_cli_runner().invoke(args=["check-contract"])
     assert result.exit_code == 0, result.output
     assert "compatible with release" in result.output
+
+
+def test_check_contract_command_fails_on_a_breaking_change(app: Flask, tmp_path: Path) -> None:
+    released = live_document(app)
+    released["paths"]["/v1/retired"] = {
+        "get": {"summary": "Gone without a sunset", "responses": {"200": {"description": "OK"}}}
+    }
+    release = tmp_path / "9.0.0.json"
+    release.write_text(render(released), encoding="utf-8")
+    result = app.test_cli_runner().invoke(args=["check-contract", "--release", str(release)])
+    assert result.exit_code != 0
+    assert "BREAKING removed-path at GET /v1/retired" in result.output
+    assert "1 breaking change(s) against release 9.0.0" in result.output
