@@ -8,7 +8,8 @@ them on every operation as the spec is built:
 - 422 `validation-error` and 400 on every operation that reads a body or query arguments
   (a bad cursor or unreadable JSON), 413 and 415 on those with a body (app/requests.py);
 - 409 and 422 on every operation taking `Idempotency-Key` (app/idempotency.py);
-- 412 and 428 on every operation taking `If-Match` (app/etag.py).
+- 412 and 428 on every operation taking `If-Match` (app/etag.py); every PUT and PATCH
+  takes it (README: updates need If-Match), documented as a required header.
 flask-smorest names its own 422 after the HTTP status (`UNPROCESSABLE_ENTITY`); those
 references are pointed at our problem responses instead.
 """
@@ -26,6 +27,16 @@ GATED_PATH_PREFIX = "/v1"
 _STATUS_NAMES = {HTTPStatus(s).name: s for s in PROBLEM_STATUSES}
 
 
+UPDATE_METHODS = ("put", "patch")
+IF_MATCH_PARAMETER = {
+    "in": "header",
+    "name": "If-Match",
+    "required": True,
+    "schema": {"type": "string", "maxLength": 200},
+    "description": "The ETag you last read: updates refuse to overwrite a newer version.",
+}
+
+
 def _parameters(operation: dict[str, Any]) -> list[tuple[str, str]]:
     found = []
     for parameter in operation.get("parameters") or []:
@@ -40,11 +51,13 @@ class CrossCuttingResponsesPlugin(BasePlugin):
     def operation_helper(
         self, path: str | None = None, operations: dict[str, Any] | None = None, **_: Any
     ) -> None:
-        for operation in (operations or {}).values():
+        for method, operation in (operations or {}).items():
             responses = operation.setdefault("responses", {})
             for code, response in list(responses.items()):
                 if isinstance(response, str) and response in _STATUS_NAMES:
                     responses[code] = problem_response_name(_STATUS_NAMES[response])
+            if method in UPDATE_METHODS and ("header", "if-match") not in _parameters(operation):
+                operation.setdefault("parameters", []).append(dict(IF_MATCH_PARAMETER))
             parameters = _parameters(operation)
             statuses = [429]
             if path and path.startswith(GATED_PATH_PREFIX):

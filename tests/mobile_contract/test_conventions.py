@@ -64,7 +64,6 @@ def test_the_check_names_each_shortfall(engine: Engine) -> None:
         "PUT /v1/_sloppy/things/{thing_id}: no summary (give the view a docstring)",
         "PUT /v1/_sloppy/things/{thing_id}: does not document 404 (it addresses a record "
         "that may not exist or not be yours)",
-        "PUT /v1/_sloppy/things/{thing_id}: does not document 412 (updates check If-Match)",
         "PUT /v1/_sloppy/things/{thing_id}: 200 response has no example",
         "PUT /v1/_sloppy/things/{thing_id}: request body has no example",
     ]
@@ -93,3 +92,10 @@ def test_a_deprecation_without_a_sunset_date_is_flagged() -> None:
     }
     problems = operation_doc_problems(document)
     assert "GET /healthz: deprecated without an x-sunset date (YYYY-MM-DD)" in problems
+
+
+def test_updates_document_a_required_if_match_with_412_and_428(engine: Engine) -> None:
+    operation = live_document(_sloppy_app(engine))["paths"]["/v1/_sloppy/things/{thing_id}"]["put"]
+    [if_match] = [p for p in operation["parameters"] if p["name"] == "If-Match"]
+    assert if_match["in"] == "header" and if_match["required"] is True
+    assert {"412", "428"} <= set(operation["responses"])
