@@ -62,8 +62,6 @@ def test_the_check_names_each_shortfall(engine: Engine) -> None:
     ]
     assert problems == [
         "PUT /v1/_sloppy/things/{thing_id}: no summary (give the view a docstring)",
-        "PUT /v1/_sloppy/things/{thing_id}: does not document 404 (it addresses a record "
-        "that may not exist or not be yours)",
         "PUT /v1/_sloppy/things/{thing_id}: 200 response has no example",
         "PUT /v1/_sloppy/things/{thing_id}: request body has no example",
     ]

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from app.notifications import notify
 from auth.models import User
 from mobile_contract.notifications.models import DeviceToken
+from tests.app.probe_api import blp as probe_blp
 from tests.builders import (
     bearer_for,
     bearer_for_back_office,
@@ -227,3 +228,22 @@ def test_the_harness_reports_invalid_input_that_is_accepted(
 ) -> None:
     failures = fuzz(broken_schema, {}, {}, GenerationMode.NEGATIVE)
     assert any(f.startswith("POST /v1/_broken/lenient") for f in failures), failures
+
+
+@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
+def test_endpoints_using_every_mechanism_pass(
+    engine: Engine, rolled_back: RolledBackDatabase, mode: GenerationMode
+) -> None:
+    """The test-only probe API (idempotent POST, If-Match PUT, cursor list) conforms, so
+    domain endpoints built on the same mechanisms can too."""
+    application = make_app(engine)
+    application.extensions["api"].register_blueprint(probe_blp)
+    rolled_back.bind(application)
+    schema = (
+        schemathesis.openapi.from_wsgi("/openapi.json", application)
+        .include(path_regex="_probe")
+        .exclude(path_regex="explode")
+    )
+    headers, own = _caller(rolled_back.session, "person")
+    failures = fuzz(schema, headers, own, mode)
+    assert not failures, "\n\n".join(failures)
