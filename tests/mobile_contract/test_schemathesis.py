@@ -1,10 +1,11 @@
 """Schemathesis over the whole contract, as every role: no 5xx, every response conforms to
 the document, and negative (invalid) input is rejected with a 4xx.
 
-Each role runs every operation with generated valid data (positive) and invalid data
-(negative), inside the test's rolled-back transaction. Path parameters are tried both as
-generated strings and as ids of the caller's own records, so the happy paths run too.
-SCHEMATHESIS_MAX_EXAMPLES (default 8) sets the examples per operation, role and mode.
+Each role runs every operation with generated valid data (positive); the roles holding
+scopes also with invalid data (negative); all inside the test's rolled-back transaction.
+Path parameters are tried both as generated strings and as ids of the caller's own
+records, so the happy paths run too.
+SCHEMATHESIS_MAX_EXAMPLES (default 6) sets the examples per operation, role and mode.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from tests.builders import (
 )
 from tests.conftest import RolledBackDatabase, make_app
 
-MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "8"))
+MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "6"))
 
 
 def _representative(session: Session) -> User:
@@ -148,8 +149,16 @@ def fuzz(
     return failures
 
 
-@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
-@pytest.mark.parametrize("role", list(ROLES))
+# Invalid input only reaches validation for callers the operation lets in, so negative
+# data runs as the roles that hold scopes (anonymous and a second person-like role would
+# only see 401/403 again).
+NEGATIVE_ROLES = ("person", "broker", "provider_staff", "admin")
+RUNS = [(role, GenerationMode.POSITIVE) for role in ROLES] + [
+    (role, GenerationMode.NEGATIVE) for role in NEGATIVE_ROLES
+]
+
+
+@pytest.mark.parametrize(("role", "mode"), RUNS, ids=[f"{r}-{m.value}" for r, m in RUNS])
 def test_every_operation_as_every_role(
     schema: Any, bound: Session, role: str, mode: GenerationMode
 ) -> None:
