@@ -8,9 +8,10 @@ collection it was in) so deletions can be reported; tombstones older than
 SYNC_TOMBSTONE_RETENTION_DAYS are purged, and an `updated_since` older than that is a 422
 telling the app to sync from scratch (omit `updated_since`).
 
-`synced_at` is the server's clock minus SYNC_OVERLAP_SECONDS, so a change committed by a
-transaction that started just before the sync is not missed; the app applies items as
-upserts, so seeing one twice is harmless.
+`synced_at` is the server's clock when the first page was read, minus
+SYNC_OVERLAP_SECONDS, and every page of that sync repeats it: changes committed while the
+app was paging, or by a transaction that started just before, are seen next time. The app
+applies items as upserts, so seeing one twice is harmless.
 
 A collection adopts it in three steps (see tests/app/sync_api.py for a complete example):
 1. its query args schema is `SyncArgsSchema` (limit, cursor, updated_since);
@@ -21,7 +22,7 @@ A collection adopts it in three steps (see tests/app/sync_api.py for a complete 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
@@ -31,6 +32,7 @@ from sqlalchemy import ColumnElement, Index, Select, String, delete, select, tru
 from sqlalchemy.orm import InstrumentedAttribute, Mapped, Session, mapped_column
 
 from app.db import Base, IdMixin, utcnow
+from app.domain_errors import InvalidCursor
 from app.pagination import PageArgsSchema, PageRequest, keyset_page, page_schema
 
 T = TypeVar("T")
@@ -95,11 +97,15 @@ def sync_page(
     `deleted_visible` is a condition on `Tombstone` columns limiting deletions to the
     caller's (e.g. `visible_people_clause(actor, Tombstone.owner_id)`).
     """
-    synced_at = utcnow() - timedelta(seconds=overlap_seconds)
     if updated_since is not None:
         stmt = stmt.where(updated_at >= updated_since)
     scope = f"sync:{scope}:{updated_since.isoformat() if updated_since else '-'}"
-    found = keyset_page(session, stmt, keys=[updated_at, id], page=page, scope=scope)
+    synced_at, keys_page = _resume(page, scope, overlap_seconds)
+    found = keyset_page(session, stmt, keys=[updated_at, id], page=keys_page, scope=f"{scope}:keys")
+    next_cursor = None
+    if found.next_cursor is not None:
+        last_keys = page.codec.decode(f"{scope}:keys", found.next_cursor)
+        next_cursor = page.codec.encode(scope, [*last_keys, synced_at])
     deleted: list[Tombstone] = []
     if updated_since is not None and page.cursor is None:
         deleted = list(
@@ -114,8 +120,23 @@ def sync_page(
             )
         )
     return SyncPage(
-        items=found.items, next_cursor=found.next_cursor, deleted=deleted, synced_at=synced_at
+        items=found.items, next_cursor=next_cursor, deleted=deleted, synced_at=synced_at
     )
+
+
+def _resume(page: PageRequest, scope: str, overlap_seconds: int) -> tuple[datetime, PageRequest]:
+    """The watermark of this sync and the keyset page to fetch.
+
+    A sync's cursor carries the `synced_at` of its first page, so every page reports the
+    same one: changes and deletions made while the app pages are seen next time.
+    """
+    if page.cursor is None:
+        return utcnow() - timedelta(seconds=overlap_seconds), page
+    values = page.codec.decode(scope, page.cursor)
+    if len(values) != 3 or not isinstance(values[2], datetime):
+        raise InvalidCursor("The cursor belongs to a different list or ordering.")
+    keys_cursor = page.codec.encode(f"{scope}:keys", values[:2])
+    return values[2], replace(page, cursor=keys_cursor)
 
 
 class SyncArgsSchema(PageArgsSchema):
@@ -180,8 +201,8 @@ def sync_schema(item_schema: type[ma.Schema]) -> type[ma.Schema]:
                     required=True,
                     format="iso",
                     metadata={
-                        "description": "Send this as `updated_since` next time (after the "
-                        "last page)."
+                        "description": "Send this as `updated_since` next time, once you "
+                        "have every page (all pages of one sync carry the same value)."
                     },
                 ),
             },

@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from app.pagination import CursorCodec
 from app.sync import Tombstone, purge_tombstones
 from auth.models import Person
 from tests.app.sync_api import blp as sync_blp
@@ -96,6 +97,7 @@ def test_changes_page_with_cursors_and_deletions_come_on_the_first_page(
     second = _get(
         sync_client, headers, updated_since=_iso(since), limit=3, cursor=first["next_cursor"]
     )
+    assert second["synced_at"] == first["synced_at"]
     seen = [p["id"] for page in (first, second) for p in page["items"]]
     assert seen == [p.id for p in people[1:]]
     assert second["next_cursor"] is None
@@ -158,3 +160,26 @@ def test_purge_removes_only_expired_tombstones(db_session: Session) -> None:
     assert purge_tombstones(db_session, older_than_days=90) >= 1
     left = db_session.scalars(select(Tombstone.record_id).where(Tombstone.record_type == "x"))
     assert list(left) == ["recent"]
+
+
+def test_a_deletion_while_paging_is_reported_by_the_next_sync(
+    sync_client: FlaskClient, db_session: Session
+) -> None:
+    headers, people = _caseload(db_session, 3)
+    first = _get(sync_client, headers, limit=2)
+    db_session.add(Tombstone(record_type="person", record_id="mid-sync", owner_id=people[0].id))
+    db_session.flush()
+    last = _get(sync_client, headers, limit=2, cursor=first["next_cursor"])
+    assert last["next_cursor"] is None
+    following = _get(sync_client, headers, updated_since=last["synced_at"])
+    assert [d["id"] for d in following["deleted"]] == ["mid-sync"]
+
+
+def test_a_plain_list_cursor_is_not_a_sync_cursor(
+    sync_client: FlaskClient, db_session: Session
+) -> None:
+    headers, _ = _caseload(db_session, 1)
+    codec = CursorCodec("testing-only-secret-key-not-for-any-real-deployment")
+    forged = codec.encode("sync:people:-", ["2026-01-01", "x"])
+    response = sync_client.get("/v1/_sync/people", headers=headers, query_string={"cursor": forged})
+    assert response.status_code == 400
