@@ -1,7 +1,8 @@
-"""Onboarding API under /v1: invitations (admins), provider sign-up, password reset requests.
+"""Onboarding API under /v1: invitations (admins) and password reset requests.
 
 Not `@idempotent`: a stored replay would keep a plaintext invitation link in the database.
 A retried invitation makes a second link; only one account can ever be opened per email.
+(Provider organisations sign up through the providers package.)
 """
 
 from __future__ import annotations
@@ -22,13 +23,11 @@ from auth.onboarding.schemas import (
     InvitationCreateSchema,
     InvitationSchema,
     PasswordResetRequestSchema,
-    ProviderSignupResultSchema,
-    ProviderSignupSchema,
 )
 from auth.roles import Role, Scope
 
 blp = Blueprint(
-    "onboarding", __name__, url_prefix="/v1", description="Invitations, sign-up, password reset"
+    "onboarding", __name__, url_prefix="/v1", description="Invitations and password reset"
 )
 
 RESET_ANSWER = "If that email has an account, we have sent it a link to reset the password."
@@ -53,22 +52,6 @@ class Invitations(MethodView):
             **onboarding.describe_invitation(get_session(), invitation_id=link.record_id),
             "invitation_url": links.invitation_url(link),
             "emailed": links.email_invitation(link, display_name=data["display_name"]),
-        }
-
-
-@blp.route("/provider-signups")
-class ProviderSignups(MethodView):
-    @blp.arguments(ProviderSignupSchema)
-    @blp.response(201, ProviderSignupResultSchema)
-    @documents_problems(409, 422)
-    def post(self, data: dict[str, Any]) -> dict[str, Any]:
-        """Register a provider organisation and its owner's login (unverified until an
-        admin verifies it)."""
-        user, organisation = onboarding.sign_up_provider(get_session(), **data)
-        return {
-            "user_id": user.id,
-            "organisation_id": organisation.id,
-            "organisation_status": organisation.status,
         }
 
 

@@ -1,10 +1,10 @@
-"""Schemas for invitations, provider sign-up and password reset requests."""
+"""Schemas for invitations and password reset requests."""
 
 from __future__ import annotations
 
 import marshmallow as ma
 
-from auth.onboarding.service import INVITABLE_ROLES, PROVIDER_KINDS, RELATIONSHIPS
+from auth.onboarding.service import INVITABLE_ROLES, RELATIONSHIPS
 
 
 class InvitationCreateSchema(ma.Schema):
@@ -40,27 +40,6 @@ class InvitationSchema(ma.Schema):
     invitation_url = ma.fields.String(dump_only=True)
     emailed = ma.fields.Boolean(
         dump_only=True, metadata={"description": "Whether the link was sent by email."}
-    )
-
-
-class ProviderSignupSchema(ma.Schema):
-    class Meta:
-        unknown = ma.RAISE
-
-    organisation_name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
-    organisation_kind = ma.fields.String(required=True, validate=ma.validate.OneOf(PROVIDER_KINDS))
-    email = ma.fields.Email(required=True, validate=ma.validate.Length(max=254))
-    display_name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
-    password = ma.fields.String(
-        required=True, load_only=True, validate=ma.validate.Length(min=10, max=200)
-    )
-
-
-class ProviderSignupResultSchema(ma.Schema):
-    user_id = ma.fields.String(dump_only=True)
-    organisation_id = ma.fields.String(dump_only=True)
-    organisation_status = ma.fields.String(
-        dump_only=True, metadata={"description": "unverified until an admin verifies it"}
     )
 
 

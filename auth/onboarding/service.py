@@ -23,7 +23,6 @@ from auth.models import (
     Invitation,
     OAuthToken,
     PasswordReset,
-    ProviderMembership,
     Representation,
     User,
 )
@@ -36,11 +35,9 @@ from auth.service import (
     normalise_email,
 )
 from auth.tokens import generate_token, token_hash
-from budgets.providers.models import ProviderOrganisation
 
 INVITABLE_ROLES = (Role.PERSON, Role.REPRESENTATIVE, Role.BROKER)
 RELATIONSHIPS = ("parent", "nominee", "deputy")
-PROVIDER_KINDS = ("individual", "company", "charity", "nhs_trust")
 
 
 @dataclass(frozen=True)
@@ -202,47 +199,6 @@ def accept_invitation(session: Session, *, token: str, password: str) -> User:
     )
     session.commit()
     return user
-
-
-def sign_up_provider(
-    session: Session,
-    *,
-    organisation_name: str,
-    organisation_kind: str,
-    email: str,
-    display_name: str,
-    password: str,
-) -> tuple[User, ProviderOrganisation]:
-    """A provider registers itself and its owner's login; it stays unverified until an admin
-    verifies it."""
-    if organisation_kind not in PROVIDER_KINDS:
-        raise ValidationFailed({"organisation_kind": [f"One of: {', '.join(PROVIDER_KINDS)}."]})
-    user = add_user_with_password(
-        session,
-        email=email,
-        display_name=display_name,
-        password=password,
-        roles=[Role.PROVIDER_STAFF],
-    )
-    organisation = ProviderOrganisation(
-        name=organisation_name.strip(), kind=organisation_kind, status="unverified"
-    )
-    session.add(organisation)
-    session.flush()
-    session.add(
-        ProviderMembership(
-            user_id=user.id, organisation_id=organisation.id, membership_role="owner"
-        )
-    )
-    record_audit(
-        session,
-        actor=Actor(user_id=user.id, client_id=None),
-        action="provider.signed-up",
-        record_type="provider_organisation",
-        record_id=organisation.id,
-    )
-    session.commit()
-    return user, organisation
 
 
 def request_password_reset(

@@ -317,9 +317,9 @@ def test_sign_in_is_throttled_per_address(engine: Engine) -> None:
         ]
         assert statuses[:2] == [400, 400]
         assert statuses[2] == 429
-        signups = [http.post("/v1/provider-signups", json={}) for _ in range(3)]
-        assert [r.status_code for r in signups[:2]] == [422, 422]
-        assert_problem(signups[2], 429, "rate-limited")
+        resets = [http.post("/v1/password-resets", json={}) for _ in range(3)]
+        assert [r.status_code for r in resets[:2]] == [422, 422]
+        assert_problem(resets[2], 429, "rate-limited")
         other_address = http.post(
             "/oauth/token",
             data={"grant_type": "password"},

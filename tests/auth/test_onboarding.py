@@ -22,7 +22,6 @@ from auth.onboarding.routes import RESET_ANSWER
 from auth.passwords import verify_password
 from tests.app.test_errors import assert_problem
 from tests.auth.oauth_client import (
-    PASSWORD,
     bearer,
     csrf_from,
     sign_in_for_tokens,
@@ -262,59 +261,6 @@ def test_inviting_an_existing_email_is_a_conflict(client: FlaskClient, db_sessio
         client, admin, db_session, email=existing.email, display_name="X", role="broker"
     )
     assert_problem(response, 409, "conflict")
-
-
-def test_provider_signs_up_unverified_and_can_sign_in(
-    client: FlaskClient, db_session: Session
-) -> None:
-    ensure_test_client(db_session)
-    response = client.post(
-        "/v1/provider-signups",
-        json={
-            "organisation_name": "Sunrise Support",
-            "organisation_kind": "company",
-            "email": "owner@sunrise.example",
-            "display_name": "Sam Owner",
-            "password": PASSWORD,
-        },
-    )
-    assert response.status_code == 201, response.get_data(as_text=True)
-    body = response.get_json()
-    assert body["organisation_status"] == "unverified"
-    owner = db_session.get(User, body["user_id"])
-    assert owner is not None
-    tokens = sign_in_for_tokens(client, owner)
-    me = client.get("/v1/me", headers=bearer(tokens["access_token"])).get_json()
-    assert me["roles"] == ["provider_staff"]
-    assert me["organisations"][0]["membership_role"] == "owner"
-
-    again = client.post(
-        "/v1/provider-signups",
-        json={
-            "organisation_name": "Other",
-            "organisation_kind": "charity",
-            "email": "OWNER@sunrise.example",
-            "display_name": "X",
-            "password": PASSWORD,
-        },
-    )
-    assert_problem(again, 409, "conflict")
-
-
-@pytest.mark.parametrize(
-    "change",
-    [{"password": "short"}, {"organisation_kind": "pub"}, {"unknown": "x"}, {"email": "nope"}],
-)
-def test_provider_signup_validation(client: FlaskClient, change: dict[str, str]) -> None:
-    body = {
-        "organisation_name": "Sunrise",
-        "organisation_kind": "company",
-        "email": "o@sunrise.example",
-        "display_name": "O",
-        "password": PASSWORD,
-        **change,
-    }
-    assert_problem(client.post("/v1/provider-signups", json=body), 422, "validation-error")
 
 
 def test_password_reset_end_to_end(
