@@ -43,6 +43,7 @@ def test_sign_in_code_token_api_refresh_revoke(client: FlaskClient, db_session: 
     redirected = redirect_params(signed_in)
     assert signed_in.headers["Location"].startswith(REDIRECT_URI + "?")
     assert redirected["state"] == "state-123"
+    assert redirected["iss"] == "http://localhost"  # RFC 9207
 
     tokens = exchange_code(client, redirected["code"], pkce)
     assert tokens.status_code == 200, tokens.get_data(as_text=True)

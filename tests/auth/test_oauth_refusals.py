@@ -204,6 +204,7 @@ def test_cancel_sends_access_denied_to_the_app(client: FlaskClient, db_session: 
     response = submit_sign_in(client, authorize_params(Pkce()), email=user.email, decision="deny")
     params = redirect_params(response)
     assert (params["error"], params["state"]) == ("access_denied", "state-123")
+    assert params["iss"] == "http://localhost"
     assert "code" not in params
     assert _codes(db_session) == 0
 
@@ -219,6 +220,7 @@ def test_unknown_scope_is_invalid_scope(client: FlaskClient, db_session: Session
 def test_metadata_document(client: FlaskClient) -> None:
     body = client.get("/.well-known/oauth-authorization-server").get_json()
     assert body["code_challenge_methods_supported"] == ["S256"]
+    assert body["authorization_response_iss_parameter_supported"] is True
     assert body["response_types_supported"] == ["code"]
     assert "implicit" not in body["grant_types_supported"]
     assert "password" not in body["grant_types_supported"]

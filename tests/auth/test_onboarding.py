@@ -314,3 +314,19 @@ def test_forgot_password_page_answers_the_same_for_anyone(
     without_nonce = [re.sub(r'nonce="[^"]+"', "", answer) for answer in answers]
     assert without_nonce[0] == without_nonce[1]
     assert db_session.scalars(select(PasswordReset)).one().user_id == user.id
+
+
+def test_reset_links_use_the_configured_address_not_the_host_header(
+    app: Flask,
+    client: FlaskClient,
+    db_session: Session,
+    smtp: list[EmailMessage],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", "https://api.choiceandcontrol.test")
+    user = user_with_password(db_session)
+    client.post("/v1/password-resets", json={"email": user.email}, headers={"Host": "evil.example"})
+    assert "https://api.choiceandcontrol.test/accounts/reset-password?token=" in (
+        smtp[0].get_content()
+    )
+    assert "evil.example" not in smtp[0].get_content()
