@@ -38,5 +38,10 @@ typecheck:
 unit:
 	$(BIN)/pytest
 
+## Benchmark on the local PostgreSQL (BENCH_SCALE=1 for the full dataset; needs wrk)
+bench: install
+	@command -v wrk >/dev/null || apt-get install -y wrk || (echo "install wrk first" && false)
+	$(BIN)/python -m bench.run --scale $(or $(BENCH_SCALE),0.002) --duration $(or $(BENCH_SECONDS),10)
+
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

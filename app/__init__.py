@@ -103,10 +103,16 @@ def _init_oauth(app: Flask) -> None:
 
 def _api_blueprints() -> list[Blueprint]:
     """Every documented API blueprint, in the order they appear in the docs."""
+    from app.data_protection.routes import blp as data_protection
     from auth.onboarding.routes import blp as onboarding
     from auth.routes import blp as accounts
+    from budgets.caseload.routes import blp as caseload
+    from budgets.funding.routes import blp as budgets
+    from budgets.ledger.routes import blp as ledger
+    from budgets.plans.routes import blp as plans
+    from employment.routes import blp as employment
 
-    return [accounts, onboarding]
+    return [accounts, onboarding, budgets, ledger, plans, caseload, employment, data_protection]
 
 
 def _scope_descriptions() -> dict[str, str]:

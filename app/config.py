@@ -29,6 +29,18 @@ def _env_int(name: str, default: int) -> int:
         raise ConfigurationError(f"{name} must be a whole number, got {raw!r}") from exc
 
 
+def _env_days(name: str) -> dict[str, int]:
+    """`notifications=365,audit_entries=2920` -> {"notifications": 365, ...}."""
+    raw = os.environ.get(name, "")
+    result: dict[str, int] = {}
+    for part in filter(None, (p.strip() for p in raw.split(","))):
+        key, _, value = part.partition("=")
+        if not value.strip().isdigit():
+            raise ConfigurationError(f"{name} entries look like record_type=days, got {part!r}")
+        result[key.strip()] = int(value)
+    return result
+
+
 class BaseConfig:
     """Settings shared by every environment."""
 
@@ -78,6 +90,9 @@ class BaseConfig:
     CORS_ALLOWED_ORIGINS = tuple(
         o.strip() for o in os.environ.get("CORS_ALLOWED_ORIGINS", "").split(",") if o.strip()
     )
+
+    # Data protection: days each kind of record is kept (see app/data_protection/retention.py)
+    RETENTION_DAYS = _env_days("RETENTION_DAYS")
 
     # Logging
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")

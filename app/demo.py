@@ -11,11 +11,15 @@ from auth.demo import (
     DEMO_PASSWORD,
     seed_accounts,
 )
+from budgets.demo import seed_budgets
+from employment.demo import seed_employment
 
 
 def seed_demo(session: Session, *, base_url: str) -> None:
     """Load (or top up) the demo dataset; running it twice changes nothing."""
     seed_accounts(session, docs_redirect_uri=f"{base_url}/docs/assets/oauth2-redirect.html")
+    seed_budgets(session)
+    seed_employment(session)
     session.commit()
 
 

@@ -7,10 +7,26 @@ must be added to MODEL_MODULES.
 from __future__ import annotations
 
 from app import audit, idempotency, notifications
+from app.data_protection import models as data_protection_models
 from app.db import Base
 from auth import models as account_models
+from budgets.funding import models as funding_models
+from budgets.ledger import models as ledger_models
+from budgets.plans import models as plan_models
 from budgets.providers import models as provider_models
+from employment import models as employment_models
 
-MODEL_MODULES = (audit, idempotency, notifications, account_models, provider_models)
+MODEL_MODULES = (
+    audit,
+    idempotency,
+    notifications,
+    data_protection_models,
+    account_models,
+    provider_models,
+    funding_models,
+    plan_models,
+    ledger_models,
+    employment_models,
+)
 
 metadata = Base.metadata

@@ -50,6 +50,11 @@ def problem_response_name(status: int) -> str:
     return f"Problem{status}"
 
 
+# flask-smorest refers to its validation error response by this name on every operation
+# that takes arguments; it is registered as our 422 problem.
+SMOREST_VALIDATION_RESPONSE = "UNPROCESSABLE_ENTITY"
+
+
 def register_problem_components(api: Api) -> None:
     """Add the Problem schema and one reusable response per error status to the spec."""
     api.spec.components.schema("Problem", schema=ProblemSchema)
@@ -75,6 +80,15 @@ def register_problem_components(api: Api) -> None:
                 },
             },
         )
+    api.spec.components.response(
+        SMOREST_VALIDATION_RESPONSE,
+        {
+            "description": "Validation error: see `errors` for each field",
+            "content": {
+                "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+            },
+        },
+    )
 
 
 def documents_problems(*statuses: int) -> Callable[[F], F]:

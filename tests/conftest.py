@@ -150,6 +150,9 @@ def _empty_all_tables(engine: Engine) -> None:
             connection.execute(text(f"TRUNCATE {joined} RESTART IDENTITY CASCADE"))
         else:
             connection.execute(text("PRAGMA foreign_keys=OFF"))
+            # foreign_keys=OFF is ignored inside a transaction; deferring lets cycles
+            # (people.broker_id <-> users.person_id) be emptied in one go.
+            connection.execute(text("PRAGMA defer_foreign_keys=ON"))
             for name in tables:
                 connection.execute(text(f'DELETE FROM "{name}"'))  # noqa: S608 (table names)
             connection.execute(text("PRAGMA foreign_keys=ON"))

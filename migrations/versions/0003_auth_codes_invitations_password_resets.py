@@ -1,7 +1,7 @@
 """accounts oauth codes invitations resets
 
 Revision ID: 0003
-Revises: 0002
+Revises: 0010
 Create Date: 2026-11-25 17:54:14.963728
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import app.db
 
 revision: str = '0003'
-down_revision: str | Sequence[str] | None = '0002'
+down_revision: str | Sequence[str] | None = '0010'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,1 @@
+"""Data protection: the data inventory, subject access export, audit visibility, retention."""

@@ -1,0 +1,322 @@
+"""`make bench`: load the dataset, serve the API and the reference with gunicorn, drive
+each journey with wrk at saturation and at half of it, and print one table.
+
+    python -m bench.run [--scale 0.002] [--duration 10] [--connections 16]
+
+Results go to stdout and to bench/results/<timestamp>.json. Needs the local PostgreSQL
+(BENCH_DATABASE_URL, default postgresql+psycopg://postgres@127.0.0.1:5432/choice_bench,
+recreated on each run) and wrk.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import make_url
+
+from app.schema_migrations import upgrade_to_head
+from bench.dataset import LOAD_STEPS, Generated, Sizes
+from bench.journeys import JOURNEYS, REFERENCE, Journey, RequestLine
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/choice_bench"
+PRODUCT_PORT, REFERENCE_PORT = 5200, 5201
+GUNICORN_WORKERS = 4
+
+
+@dataclass
+class Row:
+    journey: str
+    mode: str
+    rps: float
+    ratio_to_reference: float | None
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    errors: int
+    queries_per_request: float | None
+    worker_rss_mb: float
+
+
+def recreate_database(url: str) -> None:
+    parsed = make_url(url)
+    admin = parsed.set(database="postgres").render_as_string(hide_password=False)
+    with psycopg.connect(admin.replace("+psycopg", ""), autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{parsed.database}"')
+
+
+def load(url: str, scale: float, seed: int) -> tuple[Generated, float]:
+    started = time.perf_counter()
+    engine = create_engine(url)
+    upgrade_to_head(engine)
+    engine.dispose()
+    rng = random.Random(seed)
+    generated = Generated()
+    sizes = Sizes.at(scale)
+    with psycopg.connect(url.replace("+psycopg", "")) as connection:
+        for step in LOAD_STEPS:
+            step(connection, sizes, rng, generated)
+            connection.commit()
+        connection.autocommit = True
+        connection.execute("ANALYZE")
+    return generated, time.perf_counter() - started
+
+
+def serve(app_spec: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            str(GUNICORN_WORKERS),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            app_spec,
+        ],
+        env={**os.environ, **env},
+        cwd=ROOT,
+        stderr=subprocess.DEVNULL,
+    )
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
+            return process
+        except OSError as exc:
+            if getattr(exc, "code", None) == 404:  # the reference has no /healthz
+                return process
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"{app_spec} did not start on port {port}")
+
+
+def worker_rss_mb(master_pid: int) -> float:
+    """The largest resident set of the gunicorn master's workers, in MiB."""
+    largest = 0
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(
+                line.split(":", 1) for line in status.read_text().splitlines() if ":" in line
+            )
+        except OSError:
+            continue
+        if fields.get("PPid", "").strip() == str(master_pid) and "VmRSS" in fields:
+            largest = max(largest, int(fields["VmRSS"].split()[0]))
+    return round(largest / 1024, 1)
+
+
+def drive(
+    lines: list[RequestLine], port: int, *, seconds: int, connections: int, delay_ms: int = 0
+) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as scratch:
+        requests_file = Path(scratch) / "requests.tsv"
+        summary_file = Path(scratch) / "summary.json"
+        requests_file.write_text("\n".join("\t".join(line) for line in lines) + "\n")
+        subprocess.run(
+            [
+                "wrk",
+                "-t",
+                "2",
+                "-c",
+                str(connections),
+                "-d",
+                f"{seconds}s",
+                "--latency",
+                "-s",
+                str(ROOT / "bench" / "wrk_driver.lua"),
+                f"http://127.0.0.1:{port}",
+            ],
+            env={
+                **os.environ,
+                "BENCH_REQUESTS": str(requests_file),
+                "BENCH_SUMMARY": str(summary_file),
+                "BENCH_DELAY_MS": str(delay_ms),
+            },
+            check=True,
+            capture_output=True,
+        )
+        return dict(json.loads(summary_file.read_text()))
+
+
+def queries_per_request(url: str, secret: str, lines: list[RequestLine], sample: int = 20) -> float:
+    """Average SQL statements per request, counted in-process against the same database."""
+    from app import create_app
+    from app.config import ProductionConfig
+    from app.db import get_db
+
+    app = create_app(
+        ProductionConfig,
+        overrides={"DATABASE_URL": url, "SECRET_KEY": secret, "LOG_LEVEL": "WARNING"},
+    )
+    counter = {"n": 0}
+
+    def count(*_: Any) -> None:
+        counter["n"] += 1
+
+    engine = get_db(app).engine
+    event.listen(engine, "before_cursor_execute", count)
+    client = app.test_client()
+    chosen = lines[:sample]
+    for method, path, token, body in chosen:
+        client.open(
+            path,
+            method=method,
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+            data=body or None,
+        )
+    event.remove(engine, "before_cursor_execute", count)
+    engine.dispose()
+    return round(counter["n"] / max(1, len(chosen)), 1)
+
+
+def measure(
+    journey: Journey,
+    lines: list[RequestLine],
+    port: int,
+    master_pid: int,
+    args: argparse.Namespace,
+    reference_rps: float | None,
+    queries: float | None,
+) -> list[Row]:
+    rows = []
+    saturated = drive(lines, port, seconds=args.duration, connections=args.connections)
+    rps = saturated["requests"] / (saturated["duration_us"] / 1e6)
+    rows.append(
+        _row(journey.name, "saturation", saturated, rps, reference_rps, queries, master_pid)
+    )
+    if not journey.is_write and reference_rps is not None:
+        half = rps / 2
+        # wrk has no fixed-rate mode: each connection waits so the total is about `half`.
+        delay = max(1, int(args.connections * 1000 / half - 1000 * saturated["p50_us"] / 1e6))
+        paced = drive(
+            lines, port, seconds=args.duration, connections=args.connections, delay_ms=delay
+        )
+        paced_rps = paced["requests"] / (paced["duration_us"] / 1e6)
+        rows.append(_row(journey.name, "half load", paced, paced_rps, None, queries, master_pid))
+    return rows
+
+
+def _row(
+    name: str,
+    mode: str,
+    summary: dict[str, Any],
+    rps: float,
+    reference_rps: float | None,
+    queries: float | None,
+    master_pid: int,
+) -> Row:
+    return Row(
+        journey=name,
+        mode=mode,
+        rps=round(rps, 1),
+        ratio_to_reference=round(rps / reference_rps, 2) if reference_rps else None,
+        p50_ms=round(summary["p50_us"] / 1000, 1),
+        p95_ms=round(summary["p95_us"] / 1000, 1),
+        p99_ms=round(summary["p99_us"] / 1000, 1),
+        errors=summary["status_errors"] + summary["socket_errors"],
+        queries_per_request=queries,
+        worker_rss_mb=worker_rss_mb(master_pid),
+    )
+
+
+def print_table(rows: list[Row]) -> None:
+    header = (
+        f"{'journey':<38} {'mode':<11} {'req/s':>8} {'x ref':>6} {'p50':>7} {'p95':>7} "
+        f"{'p99':>7} {'err':>5} {'SQL/req':>8} {'RSS MiB':>8}"
+    )
+    print(header)
+    print("-" * len(header))
+    for r in rows:
+        ratio = f"{r.ratio_to_reference:.2f}" if r.ratio_to_reference is not None else "-"
+        queries = f"{r.queries_per_request:.1f}" if r.queries_per_request is not None else "-"
+        print(
+            f"{r.journey:<38} {r.mode:<11} {r.rps:>8.1f} {ratio:>6} {r.p50_ms:>7.1f} "
+            f"{r.p95_ms:>7.1f} {r.p99_ms:>7.1f} {r.errors:>5} {queries:>8} {r.worker_rss_mb:>8.1f}"
+        )
+    print("(latencies in ms)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=0.002, help="1.0 = the full dataset")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per measurement")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--only", default=None, help="run only journeys whose name contains this")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed: apt-get install wrk")
+
+    url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
+    recreate_database(url)
+    generated, load_seconds = load(url, args.scale, args.seed)
+    print(f"dataset at scale {args.scale} loaded in {load_seconds:.1f} s: {Sizes.at(args.scale)}")
+
+    secret = secrets.token_urlsafe(48)
+    env = {
+        "APP_ENV": "production",
+        "DATABASE_URL": url,
+        "SECRET_KEY": secret,
+        "LOG_LEVEL": "WARNING",
+    }
+    product = serve("app:create_app()", PRODUCT_PORT, env)
+    reference = serve("bench.reference_app:create_reference_app()", REFERENCE_PORT, env)
+    rng = random.Random(args.seed)
+    rows: list[Row] = []
+    try:
+        ref_lines = REFERENCE.build(generated, rng)
+        ref_rows = measure(REFERENCE, ref_lines, REFERENCE_PORT, reference.pid, args, None, None)
+        reference_rps = ref_rows[0].rps
+        rows += ref_rows
+        for journey in JOURNEYS:
+            if args.only and args.only not in journey.name:
+                continue
+            lines = journey.build(generated, rng)
+            queries = queries_per_request(url, secret, lines)
+            rows += measure(journey, lines, PRODUCT_PORT, product.pid, args, reference_rps, queries)
+    finally:
+        for process in (product, reference):
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=30)
+
+    print_table(rows)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    result_file = RESULTS / f"{stamp}.json"
+    result_file.write_text(
+        json.dumps(
+            {
+                "scale": args.scale,
+                "sizes": asdict(Sizes.at(args.scale)),
+                "load_seconds": load_seconds,
+                "cpu_count": os.cpu_count(),
+                "rows": [asdict(r) for r in rows],
+            },
+            indent=2,
+        )
+    )
+    print(f"written {result_file.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The work with each person: vocational profile, disclosure and benefits planning."""

@@ -1,0 +1,1 @@
+"""Employers, job development, jobs and in-work (follow-along) support."""

@@ -1,0 +1,1 @@
+"""IPS services run by verified providers, their employment specialists and caseloads."""

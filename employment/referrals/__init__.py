@@ -1,0 +1,1 @@
+"""Referrals onto an IPS service: joining, the caseload, contacts and appointments."""
