@@ -15,6 +15,7 @@ from flask_smorest import Blueprint
 
 from app.db import get_session
 from app.openapi import documents_problems
+from app.pagination import PageArgsSchema, page_schema
 from auth.guard import require_auth
 from auth.onboarding import links
 from auth.onboarding import service as onboarding
@@ -22,6 +23,7 @@ from auth.onboarding.schemas import (
     AcceptedSchema,
     InvitationCreateSchema,
     InvitationSchema,
+    NewInvitationSchema,
     PasswordResetRequestSchema,
 )
 from auth.roles import Role, Scope
@@ -36,8 +38,16 @@ RESET_ANSWER = "If that email has an account, we have sent it a link to reset th
 @blp.route("/invitations")
 class Invitations(MethodView):
     @require_auth(Scope.ACCOUNTS_MANAGE, roles=[Role.ADMIN])
+    @blp.arguments(PageArgsSchema, location="query")
+    @blp.response(200, page_schema(InvitationSchema))
+    @documents_problems(400, 422)
+    def get(self, args: dict[str, Any]) -> Any:
+        """Your commissioner's invitations, newest first, with their status."""
+        return onboarding.list_invitations(get_session(), actor=g.actor, page=args["page"])
+
+    @require_auth(Scope.ACCOUNTS_MANAGE, roles=[Role.ADMIN])
     @blp.arguments(InvitationCreateSchema)
-    @blp.response(201, InvitationSchema)
+    @blp.response(201, NewInvitationSchema)
     @documents_problems(404, 409, 422)
     def post(self, data: dict[str, Any]) -> dict[str, Any]:
         """Invite a person, representative or broker: returns the single-use link (and
@@ -53,6 +63,18 @@ class Invitations(MethodView):
             "invitation_url": links.invitation_url(link),
             "emailed": links.email_invitation(link, display_name=data["display_name"]),
         }
+
+
+@blp.route("/invitations/<invitation_id>/withdraw")
+class InvitationWithdrawal(MethodView):
+    @require_auth(Scope.ACCOUNTS_MANAGE, roles=[Role.ADMIN])
+    @blp.response(200, InvitationSchema)
+    @documents_problems(404, 409)
+    def post(self, invitation_id: str) -> dict[str, object]:
+        """Withdraw an unused invitation: its link stops working."""
+        return onboarding.withdraw_invitation(
+            get_session(), actor=g.actor, invitation_id=invitation_id
+        )
 
 
 @blp.route("/password-resets")

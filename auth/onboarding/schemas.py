@@ -30,13 +30,24 @@ class InvitationCreateSchema(ma.Schema):
 
 
 class InvitationSchema(ma.Schema):
-    """The invitation just made, with its single-use link (shown only this once)."""
+    """An invitation (its link is never shown again after it was made)."""
 
     id = ma.fields.String(dump_only=True)
     email = ma.fields.String(dump_only=True)
+    display_name = ma.fields.String(dump_only=True)
     role = ma.fields.String(dump_only=True)
     person_id = ma.fields.String(dump_only=True, allow_none=True)
+    status = ma.fields.String(
+        dump_only=True, metadata={"description": "pending, accepted or expired (or withdrawn)"}
+    )
     expires_at = ma.fields.DateTime(dump_only=True)
+    accepted_at = ma.fields.DateTime(dump_only=True, allow_none=True)
+    created_at = ma.fields.DateTime(dump_only=True)
+
+
+class NewInvitationSchema(InvitationSchema):
+    """The invitation just made, with its single-use link (shown only this once)."""
+
     invitation_url = ma.fields.String(dump_only=True)
     emailed = ma.fields.Boolean(
         dump_only=True, metadata={"description": "Whether the link was sent by email."}

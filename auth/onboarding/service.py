@@ -15,7 +15,14 @@ from sqlalchemy.orm import Session
 
 from app.audit import record_audit
 from app.db import utcnow
-from app.domain_errors import Conflict, NotFound, RuleViolation, ValidationFailed
+from app.domain_errors import (
+    Conflict,
+    InvalidState,
+    NotFound,
+    RuleViolation,
+    ValidationFailed,
+)
+from app.pagination import Page, PageRequest, keyset_page
 from auth.access import require_person_access, require_role
 from auth.actor import Actor
 from auth.models import (
@@ -268,14 +275,76 @@ def reset_password(session: Session, *, token: str, password: str) -> User:
 
 
 def describe_invitation(session: Session, *, invitation_id: str) -> dict[str, object]:
-    """An invitation's public facts (never its token)."""
+    """An invitation's facts (never its token)."""
     invitation = session.get(Invitation, invitation_id)
     if invitation is None:
         raise NotFound()
+    return invitation_facts(invitation)
+
+
+def invitation_facts(invitation: Invitation) -> dict[str, object]:
+    """What an admin sees of an invitation, with its status."""
+    if invitation.accepted_at is not None:
+        status = "accepted"
+    elif invitation.expires_at <= utcnow():
+        status = "expired"
+    else:
+        status = "pending"
     return {
         "id": invitation.id,
         "email": invitation.email,
+        "display_name": invitation.display_name,
         "role": invitation.role,
         "person_id": invitation.person_id,
+        "status": status,
         "expires_at": invitation.expires_at,
+        "accepted_at": invitation.accepted_at,
+        "created_at": invitation.created_at,
     }
+
+
+def list_invitations(
+    session: Session, *, actor: Actor, page: PageRequest
+) -> Page[dict[str, object]]:
+    """The invitations of the admin's commissioner, newest first."""
+    require_role(actor, Role.ADMIN)
+    result = keyset_page(
+        session,
+        select(Invitation).where(Invitation.commissioner_id == actor.commissioner_id),
+        keys=[Invitation.id],
+        page=page,
+        scope=f"invitations:{actor.commissioner_id}",
+        descending=True,
+    )
+    record_audit(
+        session,
+        actor=actor,
+        action="invitation.list",
+        record_type="commissioner",
+        record_id=actor.commissioner_id,
+    )
+    session.commit()
+    return Page(items=[invitation_facts(i) for i in result.items], next_cursor=result.next_cursor)
+
+
+def withdraw_invitation(session: Session, *, actor: Actor, invitation_id: str) -> dict[str, object]:
+    """Stop an unused invitation's link from working (it shows as expired)."""
+    require_role(actor, Role.ADMIN)
+    invitation = session.get(Invitation, invitation_id)
+    if invitation is None or invitation.commissioner_id != actor.commissioner_id:
+        raise NotFound("No such invitation.")
+    if invitation.accepted_at is not None:
+        raise InvalidState("This invitation was already used to open an account.")
+    now = utcnow()
+    if invitation.expires_at > now:
+        invitation.expires_at = now
+    record_audit(
+        session,
+        actor=actor,
+        action="invitation.withdrawn",
+        record_type="invitation",
+        record_id=invitation.id,
+        subject_person_id=invitation.person_id,
+    )
+    session.commit()
+    return invitation_facts(invitation)

@@ -330,3 +330,46 @@ def test_reset_links_use_the_configured_address_not_the_host_header(
         smtp[0].get_content()
     )
     assert "evil.example" not in smtp[0].get_content()
+
+
+def test_admin_lists_and_withdraws_invitations(client: FlaskClient, db_session: Session) -> None:
+    admin = build_admin(db_session)
+    headers = bearer_for(db_session, admin)
+    made = [
+        _invite(
+            client, admin, db_session, email=f"b{n}@example.org", display_name="B", role="broker"
+        ).get_json()
+        for n in range(3)
+    ]
+    first = client.get("/v1/invitations?limit=2", headers=headers)
+    assert first.status_code == 200
+    page = first.get_json()
+    assert [i["id"] for i in page["items"]] == [made[2]["id"], made[1]["id"]]
+    assert all("invitation_url" not in i for i in page["items"])
+    assert page["items"][0]["status"] == "pending"
+    rest = client.get(f"/v1/invitations?limit=2&cursor={page['next_cursor']}", headers=headers)
+    assert [i["id"] for i in rest.get_json()["items"]] == [made[0]["id"]]
+
+    withdrawn = client.post(f"/v1/invitations/{made[0]['id']}/withdraw", headers=headers)
+    assert withdrawn.status_code == 200
+    assert withdrawn.get_json()["status"] == "expired"
+    assert client.get(_link_path(made[0]["invitation_url"])).status_code == 404
+
+    _accept(client, _link_path(made[1]["invitation_url"]))
+    used = client.post(f"/v1/invitations/{made[1]['id']}/withdraw", headers=headers)
+    assert_problem(used, 409, "invalid-state")
+
+
+def test_another_commissioners_admin_cannot_see_or_withdraw(
+    client: FlaskClient, db_session: Session
+) -> None:
+    admin = build_admin(db_session)
+    made = _invite(
+        client, admin, db_session, email="b@example.org", display_name="B", role="broker"
+    ).get_json()
+    other = bearer_for(db_session, build_admin(db_session))
+    assert client.get("/v1/invitations", headers=other).get_json()["items"] == []
+    response = client.post(f"/v1/invitations/{made['id']}/withdraw", headers=other)
+    assert_problem(response, 404, "not-found")
+    broker = bearer_for(db_session, build_broker(db_session))
+    assert_problem(client.get("/v1/invitations", headers=broker), 403, "insufficient-scope")

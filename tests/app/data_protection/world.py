@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from auth.models import Person, User
+from auth.models import Invitation, Person, User
 from auth.roles import BACK_OFFICE_SCOPES
 from budgets.providers.models import ProviderOrganisation
 from employment import models as ips
@@ -90,7 +90,18 @@ def build_world(session: Session) -> World:
         hourly_pay_pence=1250,
         is_competitive=True,
     )
-    session.add_all([appointment, job, ips.VocationalProfile(referral_id=referral.id)])
+    invitation = Invitation(
+        token_hash="0" * 64,
+        email="invitee@example.org",
+        display_name="Invitee",
+        role="representative",
+        invited_by_id=broker.id,
+        commissioner_id=person.commissioner_id,
+        person_id=person.id,
+        relationship_to_person="nominee",
+        expires_at=datetime(2099, 1, 1, tzinfo=UTC),
+    )
+    session.add_all([appointment, job, ips.VocationalProfile(referral_id=referral.id), invitation])
     session.flush()
     world = World(person=person, person_user=person_user)
     world.records.update(
@@ -105,6 +116,7 @@ def build_world(session: Session) -> World:
             "referral": referral,
             "appointment": appointment,
             "job": job,
+            "invitation": invitation,
         }
     )
     world.outsiders = _outsiders(session)
@@ -156,6 +168,7 @@ RESOLVERS: dict[str, Callable[[World], Any]] = {
     "referral_id": _id("referral"),
     "appointment_id": _id("appointment"),
     "job_id": _id("job"),
+    "invitation_id": _id("invitation"),
     "year": lambda world: 2026,
     "month": lambda world: 4,
 }
