@@ -104,6 +104,7 @@ def _init_oauth(app: Flask) -> None:
 def _api_blueprints() -> list[Blueprint]:
     """Every documented API blueprint, in the order they appear in the docs."""
     from app.data_protection.routes import blp as data_protection
+    from auth.backoffice.routes import blp as back_office_clients
     from auth.onboarding.routes import blp as onboarding
     from auth.routes import blp as accounts
     from budgets.caseload.routes import blp as caseload
@@ -112,7 +113,17 @@ def _api_blueprints() -> list[Blueprint]:
     from budgets.plans.routes import blp as plans
     from employment.routes import blp as employment
 
-    return [accounts, onboarding, budgets, ledger, plans, caseload, employment, data_protection]
+    return [
+        accounts,
+        onboarding,
+        back_office_clients,
+        budgets,
+        ledger,
+        plans,
+        caseload,
+        employment,
+        data_protection,
+    ]
 
 
 def _scope_descriptions() -> dict[str, str]:

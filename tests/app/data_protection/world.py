@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from auth.models import Invitation, Person, User
+from auth.models import Invitation, OAuthClient, Person, User
 from auth.roles import BACK_OFFICE_SCOPES
 from budgets.providers.models import ProviderOrganisation
 from employment import models as ips
@@ -101,7 +101,18 @@ def build_world(session: Session) -> World:
         relationship_to_person="nominee",
         expires_at=datetime(2099, 1, 1, tzinfo=UTC),
     )
-    session.add_all([appointment, job, ips.VocationalProfile(referral_id=referral.id), invitation])
+    back_office = OAuthClient(
+        client_id="bo-victim-organisation",
+        name="Victim organisation rota",
+        is_public=False,
+        redirect_uris=[],
+        grant_types=["client_credentials"],
+        allowed_scopes="bookings:manage",
+        organisation_id=organisation.id,
+    )
+    session.add_all(
+        [appointment, job, ips.VocationalProfile(referral_id=referral.id), invitation, back_office]
+    )
     session.flush()
     world = World(person=person, person_user=person_user)
     world.records.update(
@@ -117,6 +128,7 @@ def build_world(session: Session) -> World:
             "appointment": appointment,
             "job": job,
             "invitation": invitation,
+            "back_office_client": back_office.client_id,
         }
     )
     world.outsiders = _outsiders(session)
@@ -169,6 +181,7 @@ RESOLVERS: dict[str, Callable[[World], Any]] = {
     "appointment_id": _id("appointment"),
     "job_id": _id("job"),
     "invitation_id": _id("invitation"),
+    "client_id": _id("back_office_client"),
     "year": lambda world: 2026,
     "month": lambda world: 4,
 }
