@@ -9,8 +9,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.data_protection.retention import apply_retention
 from app.db import utcnow
 from auth.models import OAuthAuthorizationCode, OAuthToken
+from auth.onboarding.service import request_password_reset
 from tests.auth.oauth_client import (
     REDIRECT_URI,
     Pkce,
@@ -190,3 +192,18 @@ def test_access_token_revocation_signs_out(client: FlaskClient, db_session: Sess
     assert client.get("/v1/me", headers=bearer(tokens["access_token"])).status_code == 401
     assert refresh(client, tokens["refresh_token"]).get_json()["error"] == "invalid_grant"
     assert db_session.scalar(select(func.count()).select_from(OAuthToken)) >= 1
+
+
+def test_retention_deletes_long_expired_codes_and_reset_links(
+    client: FlaskClient, db_session: Session
+) -> None:
+    user = user_with_password(db_session)
+    pkce = Pkce()
+    get_code(client, user, pkce)
+    request_password_reset(db_session, email=user.email, lifetime_seconds=60)
+    fresh = apply_retention(db_session, now=utcnow())
+    assert fresh.deleted["oauth_authorization_codes"] == 0
+    assert fresh.deleted["password_resets"] == 0
+    later = apply_retention(db_session, now=utcnow() + timedelta(days=31))
+    assert later.deleted["oauth_authorization_codes"] == 1
+    assert later.deleted["password_resets"] == 1
