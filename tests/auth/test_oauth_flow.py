@@ -207,3 +207,16 @@ def test_retention_deletes_long_expired_codes_and_reset_links(
     later = apply_retention(db_session, now=utcnow() + timedelta(days=31))
     assert later.deleted["oauth_authorization_codes"] == 1
     assert later.deleted["password_resets"] == 1
+
+
+def test_token_without_the_scope_gets_insufficient_scope(
+    client: FlaskClient, db_session: Session
+) -> None:
+    user = user_with_password(db_session)
+    pkce = Pkce()
+    code = get_code(client, user, pkce, scope="budgets:read")
+    token = exchange_code(client, code, pkce).get_json()
+    response = client.get("/v1/me", headers=bearer(token["access_token"]))
+    assert response.status_code == 403
+    assert response.get_json()["type"] == "/problems/insufficient-scope"
+    assert 'error="insufficient_scope"' in response.headers["WWW-Authenticate"]
