@@ -16,16 +16,20 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app.db import new_id
 from auth.models import Invitation, OAuthClient, Person, User
 from auth.roles import BACK_OFFICE_SCOPES
+from budgets.payments.models import Payment
 from budgets.providers.models import ProviderOrganisation
 from employment import models as ips
+from tests.budgets.booking_builders import build_booking, build_claim
 from tests.budgets.builders import build_approved_line
 from tests.builders import (
     bearer_for,
     bearer_for_back_office,
     build_admin,
     build_broker,
+    build_offer,
     build_person_user,
     build_provider,
     build_provider_staff,
@@ -63,7 +67,7 @@ class World:
 
 
 # Records anyone signed in may read: the directory of providers, offers and IPS services.
-PUBLIC_RECORDS = {"service", "organisation"}
+PUBLIC_RECORDS = {"service", "organisation", "offer", "member"}
 
 
 def build_world(session: Session) -> World:
@@ -73,6 +77,16 @@ def build_world(session: Session) -> World:
     representative = build_representative(session, person=person)
     line = build_approved_line(session, person=person)
     organisation = build_provider(session)
+    member = build_provider_staff(session, organisation=organisation)
+    offer = build_offer(
+        session,
+        organisation=organisation,
+        category=line.category,
+        unit=line.unit,
+        price_pence=line.unit_cost_pence,
+    )
+    booking = build_booking(session, line=line, offer=offer, units=1)
+    claim = build_claim(session, booking=booking, status="submitted")
     service = build_service(session, organisation=organisation)
     specialist = build_specialist(session, service=service)
     broker = session.get(User, person.broker_id)
@@ -113,6 +127,18 @@ def build_world(session: Session) -> World:
     session.add_all(
         [appointment, job, ips.VocationalProfile(referral_id=referral.id), invitation, back_office]
     )
+    payment = Payment(
+        claim_id=claim.id,
+        booking_id=booking.id,
+        organisation_id=organisation.id,
+        plan_line_id=line.id,
+        budget_id=line.plan.budget_id,
+        person_id=person.id,
+        amount_pence=1_000,
+        status="paid",
+        idempotency_key=f"payment-{new_id()}",
+    )
+    session.add(payment)
     session.flush()
     world = World(person=person, person_user=person_user)
     world.records.update(
@@ -122,6 +148,10 @@ def build_world(session: Session) -> World:
             "plan": line.plan,
             "line": line,
             "organisation": organisation,
+            "member": member,
+            "offer": offer,
+            "booking": booking,
+            "claim": claim,
             "service": service,
             "specialist": specialist,
             "referral": referral,
@@ -129,6 +159,7 @@ def build_world(session: Session) -> World:
             "job": job,
             "invitation": invitation,
             "back_office_client": back_office.client_id,
+            "payment": payment,
         }
     )
     world.outsiders = _outsiders(session)
@@ -136,9 +167,7 @@ def build_world(session: Session) -> World:
         "person": bearer_for(session, person_user),
         "representative": bearer_for(session, representative),
         "broker": bearer_for(session, broker),
-        "provider_staff": bearer_for(
-            session, build_provider_staff(session, organisation=organisation)
-        ),
+        "provider_staff": bearer_for(session, member),
         "admin": bearer_for(session, build_admin(session, commissioner_id=person.commissioner_id)),
     }
     return world
@@ -182,6 +211,12 @@ RESOLVERS: dict[str, Callable[[World], Any]] = {
     "job_id": _id("job"),
     "invitation_id": _id("invitation"),
     "client_id": _id("back_office_client"),
+    "organisation_id": _id("organisation"),
+    "user_id": _id("member"),
+    "offer_id": _id("offer"),
+    "booking_id": _id("booking"),
+    "claim_id": _id("claim"),
+    "payment_id": _id("payment"),
     "year": lambda world: 2026,
     "month": lambda world: 4,
 }
