@@ -111,6 +111,7 @@ def _init_oauth(app: Flask) -> None:
 def _api_blueprints() -> list[Blueprint]:
     """Every documented API blueprint, in the order they appear in the docs."""
     from app.data_protection.routes import blp as data_protection
+    from auth.backoffice.routes import blp as back_office_clients
     from auth.onboarding.routes import blp as onboarding
     from auth.routes import blp as accounts
     from budgets.bookings.claims.routes import blp as claims
@@ -129,6 +130,7 @@ def _api_blueprints() -> list[Blueprint]:
         accounts,
         onboarding,
         notifications,
+        back_office_clients,
         budgets,
         ledger,
         plans,

@@ -77,7 +77,8 @@ class BaseConfig:
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "20 per minute")
     INVITATION_LIFETIME_SECONDS = _env_int("INVITATION_LIFETIME_SECONDS", 7 * 24 * 3600)
     PASSWORD_RESET_LIFETIME_SECONDS = _env_int("PASSWORD_RESET_LIFETIME_SECONDS", 30 * 60)
-    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL")  # links in emails; request host if unset
+    # Links in emails and the OAuth issuer; the request's host in development if unset.
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL")
     SMTP_HOST = os.environ.get("SMTP_HOST")
     SMTP_PORT = _env_int("SMTP_PORT", 587)
     SMTP_USERNAME = os.environ.get("SMTP_USERNAME")
@@ -187,6 +188,11 @@ class ProductionConfig(BaseConfig):
                     )
         if str(settings.get("DATABASE_URL", "")).startswith("sqlite"):
             raise ConfigurationError("DATABASE_URL must point at PostgreSQL in production")
+        # Links in emails and the OAuth issuer must never come from a request's Host header.
+        if not str(settings.get("PUBLIC_BASE_URL") or "").startswith("https://"):
+            raise ConfigurationError(
+                "PUBLIC_BASE_URL must be the API's https address in production"
+            )
         # Payments are off until a Stripe key is set; once it is, the webhook secret must be.
         stripe_key = settings.get("STRIPE_SECRET_KEY")
         if stripe_key:

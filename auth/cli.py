@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import click
 from flask import Flask, current_app
@@ -84,7 +85,7 @@ def register_auth_cli(app: Flask) -> None:
         click.echo(json.dumps(tokens, indent=2))
         click.echo(
             f'\ncurl -H "Authorization: Bearer {tokens["access_token"]}" '
-            "http://127.0.0.1:5000/v1/me",
+            f"http://127.0.0.1:{os.environ.get('PORT', '5000')}/v1/me",
             err=True,
         )
 

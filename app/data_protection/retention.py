@@ -20,7 +20,14 @@ from sqlalchemy.orm import Session
 from app.audit import AuditEntry, record_audit
 from app.data_protection.models import Pseudonymisation
 from app.notifications import Notification
-from auth.models import OAuthToken, Person, Representation, User
+from auth.models import (
+    OAuthAuthorizationCode,
+    OAuthToken,
+    PasswordReset,
+    Person,
+    Representation,
+    User,
+)
 from budgets.funding.models import Budget
 
 DEFAULT_RETENTION_DAYS: dict[str, int] = {
@@ -75,6 +82,14 @@ def apply_retention(
                 ),
             )
         ),
+    )
+    # Codes and reset links are useless once expired; kept a while for investigation.
+    report.deleted["oauth_authorization_codes"] = _delete(
+        session,
+        delete(OAuthAuthorizationCode).where(OAuthAuthorizationCode.expires_at < token_cutoff),
+    )
+    report.deleted["password_resets"] = _delete(
+        session, delete(PasswordReset).where(PasswordReset.expires_at < token_cutoff)
     )
     report.deleted["audit_entries"] = _delete(
         session,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from authlib.common.urls import add_params_to_uri
 from authlib.oauth2.rfc6749 import OAuth2Error
 from flask import Blueprint, Response, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
@@ -18,12 +19,24 @@ from flask.typing import ResponseReturnValue
 from app.db import get_session
 from auth import service as accounts
 from auth.oauth.server import authorization_server
-from auth.pages import csrf_ok, forget_csrf, render_page
+from auth.pages import csrf_ok, forget_csrf, public_base_url, render_page
 from auth.roles import SCOPE_DESCRIPTIONS, Scope
 
 blp = Blueprint("oauth", __name__, template_folder="../templates")
 
 GENERIC_LOGIN_ERROR = "That email and password did not work. Check them and try again."
+
+
+def _issuer() -> str:
+    return public_base_url()
+
+
+def _with_issuer(response: Response) -> Response:
+    """RFC 9207: every redirect back to the app names us, against mix-up attacks."""
+    location = response.headers.get("Location")
+    if response.status_code == 302 and location:
+        response.headers["Location"] = add_params_to_uri(location, [("iss", _issuer())])
+    return response
 
 
 def _error_page(error: OAuth2Error) -> Response:
@@ -38,7 +51,7 @@ def _error_page(error: OAuth2Error) -> Response:
 def _authorize_error(error: OAuth2Error) -> ResponseReturnValue:
     """Redirect only to a redirect URI already matched to the client; else an error page."""
     if getattr(error, "redirect_uri", None):
-        return authorization_server().handle_error_response(None, error)
+        return _with_issuer(authorization_server().handle_error_response(None, error))
     return _error_page(error)
 
 
@@ -77,7 +90,7 @@ def authorize_decision() -> ResponseReturnValue:
     if not csrf_ok():
         return _consent_page(grant, status=400, message="This page expired. Please sign in again.")
     if request.form.get("decision") != "allow":
-        return server.create_authorization_response(grant=grant, grant_user=None)
+        return _with_issuer(server.create_authorization_response(grant=grant, grant_user=None))
     config = current_app.config
     user = accounts.authenticate_login(
         get_session(),
@@ -89,7 +102,7 @@ def authorize_decision() -> ResponseReturnValue:
     if user is None:
         return _consent_page(grant, status=400, message=GENERIC_LOGIN_ERROR)
     forget_csrf()
-    return server.create_authorization_response(grant=grant, grant_user=user)
+    return _with_issuer(server.create_authorization_response(grant=grant, grant_user=user))
 
 
 @blp.post("/oauth/token")
@@ -110,7 +123,7 @@ def revoke() -> ResponseReturnValue:
 @blp.get("/.well-known/oauth-authorization-server")
 def metadata() -> ResponseReturnValue:
     """RFC 8414 authorization server metadata."""
-    issuer = current_app.config.get("OAUTH_ISSUER") or request.url_root.rstrip("/")
+    issuer = _issuer()
     auth_methods = ["none", "client_secret_basic", "client_secret_post"]
     return jsonify(
         {
@@ -123,6 +136,7 @@ def metadata() -> ResponseReturnValue:
             "response_modes_supported": ["query"],
             "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
             "code_challenge_methods_supported": ["S256"],
+            "authorization_response_iss_parameter_supported": True,
             "token_endpoint_auth_methods_supported": auth_methods,
             "revocation_endpoint_auth_methods_supported": auth_methods,
         }

@@ -1,7 +1,8 @@
-"""Onboarding API under /v1: invitations (admins), provider sign-up, password reset requests.
+"""Onboarding API under /v1: invitations (admins) and password reset requests.
 
 Not `@idempotent`: a stored replay would keep a plaintext invitation link in the database.
 A retried invitation makes a second link; only one account can ever be opened per email.
+(Provider organisations sign up through the providers package.)
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from flask_smorest import Blueprint
 
 from app.db import get_session
 from app.openapi import documents_problems
+from app.pagination import PageArgsSchema, page_schema
 from auth.guard import require_auth
 from auth.onboarding import links
 from auth.onboarding import service as onboarding
@@ -21,14 +23,13 @@ from auth.onboarding.schemas import (
     AcceptedSchema,
     InvitationCreateSchema,
     InvitationSchema,
+    NewInvitationSchema,
     PasswordResetRequestSchema,
-    ProviderSignupResultSchema,
-    ProviderSignupSchema,
 )
 from auth.roles import Role, Scope
 
 blp = Blueprint(
-    "onboarding", __name__, url_prefix="/v1", description="Invitations, sign-up, password reset"
+    "onboarding", __name__, url_prefix="/v1", description="Invitations and password reset"
 )
 
 RESET_ANSWER = "If that email has an account, we have sent it a link to reset the password."
@@ -37,8 +38,16 @@ RESET_ANSWER = "If that email has an account, we have sent it a link to reset th
 @blp.route("/invitations")
 class Invitations(MethodView):
     @require_auth(Scope.ACCOUNTS_MANAGE, roles=[Role.ADMIN])
+    @blp.arguments(PageArgsSchema, location="query")
+    @blp.response(200, page_schema(InvitationSchema))
+    @documents_problems(400, 422)
+    def get(self, args: dict[str, Any]) -> Any:
+        """Your commissioner's invitations, newest first, with their status."""
+        return onboarding.list_invitations(get_session(), actor=g.actor, page=args["page"])
+
+    @require_auth(Scope.ACCOUNTS_MANAGE, roles=[Role.ADMIN])
     @blp.arguments(InvitationCreateSchema)
-    @blp.response(201, InvitationSchema)
+    @blp.response(201, NewInvitationSchema)
     @documents_problems(404, 409, 422)
     def post(self, data: dict[str, Any]) -> dict[str, Any]:
         """Invite a person, representative or broker: returns the single-use link (and
@@ -56,20 +65,16 @@ class Invitations(MethodView):
         }
 
 
-@blp.route("/provider-signups")
-class ProviderSignups(MethodView):
-    @blp.arguments(ProviderSignupSchema)
-    @blp.response(201, ProviderSignupResultSchema)
-    @documents_problems(409, 422)
-    def post(self, data: dict[str, Any]) -> dict[str, Any]:
-        """Register a provider organisation and its owner's login (unverified until an
-        admin verifies it)."""
-        user, organisation = onboarding.sign_up_provider(get_session(), **data)
-        return {
-            "user_id": user.id,
-            "organisation_id": organisation.id,
-            "organisation_status": organisation.status,
-        }
+@blp.route("/invitations/<invitation_id>/withdraw")
+class InvitationWithdrawal(MethodView):
+    @require_auth(Scope.ACCOUNTS_MANAGE, roles=[Role.ADMIN])
+    @blp.response(200, InvitationSchema)
+    @documents_problems(404, 409)
+    def post(self, invitation_id: str) -> dict[str, object]:
+        """Withdraw an unused invitation: its link stops working."""
+        return onboarding.withdraw_invitation(
+            get_session(), actor=g.actor, invitation_id=invitation_id
+        )
 
 
 @blp.route("/password-resets")

@@ -1,10 +1,10 @@
-"""Schemas for invitations, provider sign-up and password reset requests."""
+"""Schemas for invitations and password reset requests."""
 
 from __future__ import annotations
 
 import marshmallow as ma
 
-from auth.onboarding.service import INVITABLE_ROLES, PROVIDER_KINDS, RELATIONSHIPS
+from auth.onboarding.service import INVITABLE_ROLES, RELATIONSHIPS
 
 
 class InvitationCreateSchema(ma.Schema):
@@ -30,37 +30,27 @@ class InvitationCreateSchema(ma.Schema):
 
 
 class InvitationSchema(ma.Schema):
-    """The invitation just made, with its single-use link (shown only this once)."""
+    """An invitation (its link is never shown again after it was made)."""
 
     id = ma.fields.String(dump_only=True)
     email = ma.fields.String(dump_only=True)
+    display_name = ma.fields.String(dump_only=True)
     role = ma.fields.String(dump_only=True)
     person_id = ma.fields.String(dump_only=True, allow_none=True)
+    status = ma.fields.String(
+        dump_only=True, metadata={"description": "pending, accepted or expired (or withdrawn)"}
+    )
     expires_at = ma.fields.DateTime(dump_only=True)
+    accepted_at = ma.fields.DateTime(dump_only=True, allow_none=True)
+    created_at = ma.fields.DateTime(dump_only=True)
+
+
+class NewInvitationSchema(InvitationSchema):
+    """The invitation just made, with its single-use link (shown only this once)."""
+
     invitation_url = ma.fields.String(dump_only=True)
     emailed = ma.fields.Boolean(
         dump_only=True, metadata={"description": "Whether the link was sent by email."}
-    )
-
-
-class ProviderSignupSchema(ma.Schema):
-    class Meta:
-        unknown = ma.RAISE
-
-    organisation_name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
-    organisation_kind = ma.fields.String(required=True, validate=ma.validate.OneOf(PROVIDER_KINDS))
-    email = ma.fields.Email(required=True, validate=ma.validate.Length(max=254))
-    display_name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
-    password = ma.fields.String(
-        required=True, load_only=True, validate=ma.validate.Length(min=10, max=200)
-    )
-
-
-class ProviderSignupResultSchema(ma.Schema):
-    user_id = ma.fields.String(dump_only=True)
-    organisation_id = ma.fields.String(dump_only=True)
-    organisation_status = ma.fields.String(
-        dump_only=True, metadata={"description": "unverified until an admin verifies it"}
     )
 
 

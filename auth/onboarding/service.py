@@ -15,7 +15,14 @@ from sqlalchemy.orm import Session
 
 from app.audit import record_audit
 from app.db import utcnow
-from app.domain_errors import Conflict, NotFound, RuleViolation, ValidationFailed
+from app.domain_errors import (
+    Conflict,
+    InvalidState,
+    NotFound,
+    RuleViolation,
+    ValidationFailed,
+)
+from app.pagination import Page, PageRequest, keyset_page
 from auth.access import require_person_access, require_role
 from auth.actor import Actor
 from auth.models import (
@@ -23,7 +30,6 @@ from auth.models import (
     Invitation,
     OAuthToken,
     PasswordReset,
-    ProviderMembership,
     Representation,
     User,
 )
@@ -36,11 +42,9 @@ from auth.service import (
     normalise_email,
 )
 from auth.tokens import generate_token, token_hash
-from budgets.providers.models import ProviderOrganisation
 
 INVITABLE_ROLES = (Role.PERSON, Role.REPRESENTATIVE, Role.BROKER)
 RELATIONSHIPS = ("parent", "nominee", "deputy")
-PROVIDER_KINDS = ("individual", "company", "charity", "nhs_trust")
 
 
 @dataclass(frozen=True)
@@ -204,47 +208,6 @@ def accept_invitation(session: Session, *, token: str, password: str) -> User:
     return user
 
 
-def sign_up_provider(
-    session: Session,
-    *,
-    organisation_name: str,
-    organisation_kind: str,
-    email: str,
-    display_name: str,
-    password: str,
-) -> tuple[User, ProviderOrganisation]:
-    """A provider registers itself and its owner's login; it stays unverified until an admin
-    verifies it."""
-    if organisation_kind not in PROVIDER_KINDS:
-        raise ValidationFailed({"organisation_kind": [f"One of: {', '.join(PROVIDER_KINDS)}."]})
-    user = add_user_with_password(
-        session,
-        email=email,
-        display_name=display_name,
-        password=password,
-        roles=[Role.PROVIDER_STAFF],
-    )
-    organisation = ProviderOrganisation(
-        name=organisation_name.strip(), kind=organisation_kind, status="unverified"
-    )
-    session.add(organisation)
-    session.flush()
-    session.add(
-        ProviderMembership(
-            user_id=user.id, organisation_id=organisation.id, membership_role="owner"
-        )
-    )
-    record_audit(
-        session,
-        actor=Actor(user_id=user.id, client_id=None),
-        action="provider.signed-up",
-        record_type="provider_organisation",
-        record_id=organisation.id,
-    )
-    session.commit()
-    return user, organisation
-
-
 def request_password_reset(
     session: Session, *, email: str, lifetime_seconds: int
 ) -> IssuedLink | None:
@@ -312,14 +275,76 @@ def reset_password(session: Session, *, token: str, password: str) -> User:
 
 
 def describe_invitation(session: Session, *, invitation_id: str) -> dict[str, object]:
-    """An invitation's public facts (never its token)."""
+    """An invitation's facts (never its token)."""
     invitation = session.get(Invitation, invitation_id)
     if invitation is None:
         raise NotFound()
+    return invitation_facts(invitation)
+
+
+def invitation_facts(invitation: Invitation) -> dict[str, object]:
+    """What an admin sees of an invitation, with its status."""
+    if invitation.accepted_at is not None:
+        status = "accepted"
+    elif invitation.expires_at <= utcnow():
+        status = "expired"
+    else:
+        status = "pending"
     return {
         "id": invitation.id,
         "email": invitation.email,
+        "display_name": invitation.display_name,
         "role": invitation.role,
         "person_id": invitation.person_id,
+        "status": status,
         "expires_at": invitation.expires_at,
+        "accepted_at": invitation.accepted_at,
+        "created_at": invitation.created_at,
     }
+
+
+def list_invitations(
+    session: Session, *, actor: Actor, page: PageRequest
+) -> Page[dict[str, object]]:
+    """The invitations of the admin's commissioner, newest first."""
+    require_role(actor, Role.ADMIN)
+    result = keyset_page(
+        session,
+        select(Invitation).where(Invitation.commissioner_id == actor.commissioner_id),
+        keys=[Invitation.id],
+        page=page,
+        scope=f"invitations:{actor.commissioner_id}",
+        descending=True,
+    )
+    record_audit(
+        session,
+        actor=actor,
+        action="invitation.list",
+        record_type="commissioner",
+        record_id=actor.commissioner_id,
+    )
+    session.commit()
+    return Page(items=[invitation_facts(i) for i in result.items], next_cursor=result.next_cursor)
+
+
+def withdraw_invitation(session: Session, *, actor: Actor, invitation_id: str) -> dict[str, object]:
+    """Stop an unused invitation's link from working (it shows as expired)."""
+    require_role(actor, Role.ADMIN)
+    invitation = session.get(Invitation, invitation_id)
+    if invitation is None or invitation.commissioner_id != actor.commissioner_id:
+        raise NotFound("No such invitation.")
+    if invitation.accepted_at is not None:
+        raise InvalidState("This invitation was already used to open an account.")
+    now = utcnow()
+    if invitation.expires_at > now:
+        invitation.expires_at = now
+    record_audit(
+        session,
+        actor=actor,
+        action="invitation.withdrawn",
+        record_type="invitation",
+        record_id=invitation.id,
+        subject_person_id=invitation.person_id,
+    )
+    session.commit()
+    return invitation_facts(invitation)

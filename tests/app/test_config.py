@@ -9,6 +9,7 @@ from app.config import ConfigurationError, ProductionConfig
 
 GOOD_KEY = "k3Jd8s0Qm2Lr7Vt5Yx1Zc4Bn6Pw9Ha0Gf2Ej4Di6"
 PG = "postgresql+psycopg://app@db.internal/choice"
+BASE = "https://api.choiceandcontrol.test"
 
 
 @pytest.mark.parametrize(
@@ -19,6 +20,11 @@ PG = "postgresql+psycopg://app@db.internal/choice"
         ({"SECRET_KEY": "short", "DATABASE_URL": PG}, "SECRET_KEY"),
         ({"SECRET_KEY": GOOD_KEY, "DATABASE_URL": None}, "DATABASE_URL"),
         ({"SECRET_KEY": GOOD_KEY, "DATABASE_URL": "sqlite:///x.db"}, "DATABASE_URL"),
+        ({"SECRET_KEY": GOOD_KEY, "DATABASE_URL": PG}, "PUBLIC_BASE_URL"),
+        (
+            {"SECRET_KEY": GOOD_KEY, "DATABASE_URL": PG, "PUBLIC_BASE_URL": "http://x"},
+            "PUBLIC_BASE_URL",
+        ),
     ],
 )
 def test_production_refuses_to_start(overrides: dict, named: str) -> None:
@@ -27,5 +33,8 @@ def test_production_refuses_to_start(overrides: dict, named: str) -> None:
 
 
 def test_production_starts_with_real_secrets() -> None:
-    app = create_app(ProductionConfig, overrides={"SECRET_KEY": GOOD_KEY, "DATABASE_URL": PG})
+    app = create_app(
+        ProductionConfig,
+        overrides={"SECRET_KEY": GOOD_KEY, "DATABASE_URL": PG, "PUBLIC_BASE_URL": BASE},
+    )
     assert app.config["SESSION_COOKIE_SECURE"] is True

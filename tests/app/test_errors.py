@@ -92,3 +92,19 @@ def test_unexpected_exception_is_500_without_internals(
     assert body["request_id"] == "req-12345678"
     logged = [r for r in caplog.records if r.name == "app.errors"]
     assert logged and logged[0].exc_info is not None
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("GET", "/v1/budgets/%00", None),
+        ("GET", "/v1/offers?q=a%00b", None),
+        ("POST", "/v1/budgets", {"person_id": "a\u0000b"}),
+        ("POST", "/v1/budgets", {"nested": [{"k\u0000": "v"}]}),
+    ],
+)
+def test_a_nul_character_anywhere_is_a_400_not_a_database_error(
+    client, method: str, path: str, body: object
+) -> None:  # type: ignore[no-untyped-def]
+    response = client.open(path, method=method, json=body)
+    assert_problem(response, 400, "bad-request")

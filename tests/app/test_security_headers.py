@@ -6,7 +6,7 @@ from flask.testing import FlaskClient
 
 from app import create_app
 from app.config import ProductionConfig
-from tests.app.test_config import GOOD_KEY, PG
+from tests.app.test_config import BASE, GOOD_KEY, PG
 
 
 def test_api_responses_are_not_cached_or_sniffed(client: FlaskClient) -> None:
@@ -38,6 +38,9 @@ def test_listed_origin_is_allowed(client: FlaskClient) -> None:
 
 
 def test_production_sends_hsts() -> None:
-    app = create_app(ProductionConfig, overrides={"SECRET_KEY": GOOD_KEY, "DATABASE_URL": PG})
+    app = create_app(
+        ProductionConfig,
+        overrides={"SECRET_KEY": GOOD_KEY, "DATABASE_URL": PG, "PUBLIC_BASE_URL": BASE},
+    )
     response = app.test_client().get("/healthz")
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")

@@ -9,8 +9,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.data_protection.retention import apply_retention
 from app.db import utcnow
 from auth.models import OAuthAuthorizationCode, OAuthToken
+from auth.onboarding.service import request_password_reset
 from tests.auth.oauth_client import (
     REDIRECT_URI,
     Pkce,
@@ -43,6 +45,7 @@ def test_sign_in_code_token_api_refresh_revoke(client: FlaskClient, db_session: 
     redirected = redirect_params(signed_in)
     assert signed_in.headers["Location"].startswith(REDIRECT_URI + "?")
     assert redirected["state"] == "state-123"
+    assert redirected["iss"] == "http://localhost"  # RFC 9207
 
     tokens = exchange_code(client, redirected["code"], pkce)
     assert tokens.status_code == 200, tokens.get_data(as_text=True)
@@ -189,3 +192,31 @@ def test_access_token_revocation_signs_out(client: FlaskClient, db_session: Sess
     assert client.get("/v1/me", headers=bearer(tokens["access_token"])).status_code == 401
     assert refresh(client, tokens["refresh_token"]).get_json()["error"] == "invalid_grant"
     assert db_session.scalar(select(func.count()).select_from(OAuthToken)) >= 1
+
+
+def test_retention_deletes_long_expired_codes_and_reset_links(
+    client: FlaskClient, db_session: Session
+) -> None:
+    user = user_with_password(db_session)
+    pkce = Pkce()
+    get_code(client, user, pkce)
+    request_password_reset(db_session, email=user.email, lifetime_seconds=60)
+    fresh = apply_retention(db_session, now=utcnow())
+    assert fresh.deleted["oauth_authorization_codes"] == 0
+    assert fresh.deleted["password_resets"] == 0
+    later = apply_retention(db_session, now=utcnow() + timedelta(days=31))
+    assert later.deleted["oauth_authorization_codes"] == 1
+    assert later.deleted["password_resets"] == 1
+
+
+def test_token_without_the_scope_gets_insufficient_scope(
+    client: FlaskClient, db_session: Session
+) -> None:
+    user = user_with_password(db_session)
+    pkce = Pkce()
+    code = get_code(client, user, pkce, scope="budgets:read")
+    token = exchange_code(client, code, pkce).get_json()
+    response = client.get("/v1/me", headers=bearer(token["access_token"]))
+    assert response.status_code == 403
+    assert response.get_json()["type"] == "/problems/insufficient-scope"
+    assert 'error="insufficient_scope"' in response.headers["WWW-Authenticate"]

@@ -204,6 +204,7 @@ def test_cancel_sends_access_denied_to_the_app(client: FlaskClient, db_session: 
     response = submit_sign_in(client, authorize_params(Pkce()), email=user.email, decision="deny")
     params = redirect_params(response)
     assert (params["error"], params["state"]) == ("access_denied", "state-123")
+    assert params["iss"] == "http://localhost"
     assert "code" not in params
     assert _codes(db_session) == 0
 
@@ -219,6 +220,7 @@ def test_unknown_scope_is_invalid_scope(client: FlaskClient, db_session: Session
 def test_metadata_document(client: FlaskClient) -> None:
     body = client.get("/.well-known/oauth-authorization-server").get_json()
     assert body["code_challenge_methods_supported"] == ["S256"]
+    assert body["authorization_response_iss_parameter_supported"] is True
     assert body["response_types_supported"] == ["code"]
     assert "implicit" not in body["grant_types_supported"]
     assert "password" not in body["grant_types_supported"]
@@ -317,9 +319,9 @@ def test_sign_in_is_throttled_per_address(engine: Engine) -> None:
         ]
         assert statuses[:2] == [400, 400]
         assert statuses[2] == 429
-        signups = [http.post("/v1/provider-signups", json={}) for _ in range(3)]
-        assert [r.status_code for r in signups[:2]] == [422, 422]
-        assert_problem(signups[2], 429, "rate-limited")
+        resets = [http.post("/v1/password-resets", json={}) for _ in range(3)]
+        assert [r.status_code for r in resets[:2]] == [422, 422]
+        assert_problem(resets[2], 429, "rate-limited")
         other_address = http.post(
             "/oauth/token",
             data={"grant_type": "password"},

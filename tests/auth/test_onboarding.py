@@ -22,7 +22,6 @@ from auth.onboarding.routes import RESET_ANSWER
 from auth.passwords import verify_password
 from tests.app.test_errors import assert_problem
 from tests.auth.oauth_client import (
-    PASSWORD,
     bearer,
     csrf_from,
     sign_in_for_tokens,
@@ -264,59 +263,6 @@ def test_inviting_an_existing_email_is_a_conflict(client: FlaskClient, db_sessio
     assert_problem(response, 409, "conflict")
 
 
-def test_provider_signs_up_unverified_and_can_sign_in(
-    client: FlaskClient, db_session: Session
-) -> None:
-    ensure_test_client(db_session)
-    response = client.post(
-        "/v1/provider-signups",
-        json={
-            "organisation_name": "Sunrise Support",
-            "organisation_kind": "company",
-            "email": "owner@sunrise.example",
-            "display_name": "Sam Owner",
-            "password": PASSWORD,
-        },
-    )
-    assert response.status_code == 201, response.get_data(as_text=True)
-    body = response.get_json()
-    assert body["organisation_status"] == "unverified"
-    owner = db_session.get(User, body["user_id"])
-    assert owner is not None
-    tokens = sign_in_for_tokens(client, owner)
-    me = client.get("/v1/me", headers=bearer(tokens["access_token"])).get_json()
-    assert me["roles"] == ["provider_staff"]
-    assert me["organisations"][0]["membership_role"] == "owner"
-
-    again = client.post(
-        "/v1/provider-signups",
-        json={
-            "organisation_name": "Other",
-            "organisation_kind": "charity",
-            "email": "OWNER@sunrise.example",
-            "display_name": "X",
-            "password": PASSWORD,
-        },
-    )
-    assert_problem(again, 409, "conflict")
-
-
-@pytest.mark.parametrize(
-    "change",
-    [{"password": "short"}, {"organisation_kind": "pub"}, {"unknown": "x"}, {"email": "nope"}],
-)
-def test_provider_signup_validation(client: FlaskClient, change: dict[str, str]) -> None:
-    body = {
-        "organisation_name": "Sunrise",
-        "organisation_kind": "company",
-        "email": "o@sunrise.example",
-        "display_name": "O",
-        "password": PASSWORD,
-        **change,
-    }
-    assert_problem(client.post("/v1/provider-signups", json=body), 422, "validation-error")
-
-
 def test_password_reset_end_to_end(
     client: FlaskClient, db_session: Session, smtp: list[EmailMessage]
 ) -> None:
@@ -368,3 +314,62 @@ def test_forgot_password_page_answers_the_same_for_anyone(
     without_nonce = [re.sub(r'nonce="[^"]+"', "", answer) for answer in answers]
     assert without_nonce[0] == without_nonce[1]
     assert db_session.scalars(select(PasswordReset)).one().user_id == user.id
+
+
+def test_reset_links_use_the_configured_address_not_the_host_header(
+    app: Flask,
+    client: FlaskClient,
+    db_session: Session,
+    smtp: list[EmailMessage],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", "https://api.choiceandcontrol.test")
+    user = user_with_password(db_session)
+    client.post("/v1/password-resets", json={"email": user.email}, headers={"Host": "evil.example"})
+    assert "https://api.choiceandcontrol.test/accounts/reset-password?token=" in (
+        smtp[0].get_content()
+    )
+    assert "evil.example" not in smtp[0].get_content()
+
+
+def test_admin_lists_and_withdraws_invitations(client: FlaskClient, db_session: Session) -> None:
+    admin = build_admin(db_session)
+    headers = bearer_for(db_session, admin)
+    made = [
+        _invite(
+            client, admin, db_session, email=f"b{n}@example.org", display_name="B", role="broker"
+        ).get_json()
+        for n in range(3)
+    ]
+    first = client.get("/v1/invitations?limit=2", headers=headers)
+    assert first.status_code == 200
+    page = first.get_json()
+    assert [i["id"] for i in page["items"]] == [made[2]["id"], made[1]["id"]]
+    assert all("invitation_url" not in i for i in page["items"])
+    assert page["items"][0]["status"] == "pending"
+    rest = client.get(f"/v1/invitations?limit=2&cursor={page['next_cursor']}", headers=headers)
+    assert [i["id"] for i in rest.get_json()["items"]] == [made[0]["id"]]
+
+    withdrawn = client.post(f"/v1/invitations/{made[0]['id']}/withdraw", headers=headers)
+    assert withdrawn.status_code == 200
+    assert withdrawn.get_json()["status"] == "expired"
+    assert client.get(_link_path(made[0]["invitation_url"])).status_code == 404
+
+    _accept(client, _link_path(made[1]["invitation_url"]))
+    used = client.post(f"/v1/invitations/{made[1]['id']}/withdraw", headers=headers)
+    assert_problem(used, 409, "invalid-state")
+
+
+def test_another_commissioners_admin_cannot_see_or_withdraw(
+    client: FlaskClient, db_session: Session
+) -> None:
+    admin = build_admin(db_session)
+    made = _invite(
+        client, admin, db_session, email="b@example.org", display_name="B", role="broker"
+    ).get_json()
+    other = bearer_for(db_session, build_admin(db_session))
+    assert client.get("/v1/invitations", headers=other).get_json()["items"] == []
+    response = client.post(f"/v1/invitations/{made['id']}/withdraw", headers=other)
+    assert_problem(response, 404, "not-found")
+    broker = bearer_for(db_session, build_broker(db_session))
+    assert_problem(client.get("/v1/invitations", headers=broker), 403, "insufficient-scope")

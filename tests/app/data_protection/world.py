@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.db import new_id
 from app.notifications import notify
-from auth.models import Person, User
+from auth.models import Invitation, OAuthClient, Person, User
 from auth.roles import BACK_OFFICE_SCOPES
 from budgets.payments.models import Payment
 from budgets.providers.models import ProviderOrganisation
@@ -106,7 +106,29 @@ def build_world(session: Session) -> World:
         hourly_pay_pence=1250,
         is_competitive=True,
     )
-    session.add_all([appointment, job, ips.VocationalProfile(referral_id=referral.id)])
+    invitation = Invitation(
+        token_hash="0" * 64,
+        email="invitee@example.org",
+        display_name="Invitee",
+        role="representative",
+        invited_by_id=broker.id,
+        commissioner_id=person.commissioner_id,
+        person_id=person.id,
+        relationship_to_person="nominee",
+        expires_at=datetime(2099, 1, 1, tzinfo=UTC),
+    )
+    back_office = OAuthClient(
+        client_id="bo-victim-organisation",
+        name="Victim organisation rota",
+        is_public=False,
+        redirect_uris=[],
+        grant_types=["client_credentials"],
+        allowed_scopes="bookings:manage",
+        organisation_id=organisation.id,
+    )
+    session.add_all(
+        [appointment, job, ips.VocationalProfile(referral_id=referral.id), invitation, back_office]
+    )
     payment = Payment(
         claim_id=claim.id,
         booking_id=booking.id,
@@ -142,6 +164,8 @@ def build_world(session: Session) -> World:
             "referral": referral,
             "appointment": appointment,
             "job": job,
+            "invitation": invitation,
+            "back_office_client": back_office.client_id,
             "payment": payment,
             "device": device,
             "notification": notification,
@@ -194,6 +218,8 @@ RESOLVERS: dict[str, Callable[[World], Any]] = {
     "referral_id": _id("referral"),
     "appointment_id": _id("appointment"),
     "job_id": _id("job"),
+    "invitation_id": _id("invitation"),
+    "client_id": _id("back_office_client"),
     "organisation_id": _id("organisation"),
     "user_id": _id("member"),
     "offer_id": _id("offer"),
