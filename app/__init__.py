@@ -92,19 +92,23 @@ def _init_api(app: Flask) -> ProblemApi:
 def _init_oauth(app: Flask) -> None:
     from auth.oauth.routes import blp as oauth_pages
     from auth.oauth.server import init_oauth
+    from auth.onboarding.pages import blp as account_pages
     from auth.throttle import init_throttle
 
     init_oauth(app)
     app.register_blueprint(oauth_pages)
+    app.register_blueprint(account_pages)
     init_throttle(app)
 
 
 def _api_blueprints() -> list[Blueprint]:
     """Every documented API blueprint, in the order they appear in the docs."""
     from app.data_protection.routes import blp as data_protection
+    from auth.onboarding.routes import blp as onboarding
     from auth.routes import blp as accounts
     from budgets.bookings.claims.routes import blp as claims
     from budgets.bookings.routes import blp as bookings
+    from budgets.caseload.routes import blp as caseload
     from budgets.funding.routes import blp as budgets
     from budgets.ledger.routes import blp as ledger
     from budgets.plans.routes import blp as plans
@@ -114,9 +118,11 @@ def _api_blueprints() -> list[Blueprint]:
 
     return [
         accounts,
+        onboarding,
         budgets,
         ledger,
         plans,
+        caseload,
         providers,
         offers,
         bookings,

@@ -17,6 +17,9 @@ from app.schema_migrations import upgrade_to_head
 
 def register_cli(app: Flask) -> None:
     """Attach our commands to the app's CLI."""
+    from auth.cli import register_auth_cli
+
+    register_auth_cli(app)
 
     @app.cli.command("upgrade-db")
     def upgrade_db() -> None:
@@ -51,6 +54,18 @@ def register_cli(app: Flask) -> None:
         finally:
             session.close()
         click.echo(json.dumps(report.as_dict()))
+
+    @app.cli.command("run-budget-tasks")
+    def run_budget_tasks() -> None:
+        """Apply budget changes that have fallen due and release scheduled money (daily)."""
+        from app.db import utcnow
+        from budgets.funding.service import run_daily_budget_tasks
+
+        session = get_db().session_factory()
+        try:
+            click.echo(run_daily_budget_tasks(session, today=utcnow().date()))
+        finally:
+            session.close()
 
     @app.cli.command("purge-idempotency-keys")
     def purge_idempotency_keys() -> None:

@@ -104,12 +104,18 @@ def _make_sqlite_transactional(engine: Engine) -> None:
 
 
 def build_engine(url: str, *, echo: bool = False) -> Engine:
-    """An engine for the given URL, with SQLite made to behave transactionally."""
+    """An engine for the given URL, with SQLite made to behave transactionally.
+
+    SQL parameters are kept out of exception messages: they hold NHS numbers, names and
+    notes, and a database error's text ends up in the log.
+    """
     if url.startswith("sqlite"):
-        engine = create_engine(url, echo=echo, connect_args={"timeout": 30})
+        engine = create_engine(url, echo=echo, hide_parameters=True, connect_args={"timeout": 30})
         _make_sqlite_transactional(engine)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_engine(
+        url, echo=echo, hide_parameters=True, pool_pre_ping=True, pool_size=10, max_overflow=10
+    )
 
 
 class Database:

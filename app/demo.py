@@ -4,14 +4,22 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from auth.demo import DEMO_LOGINS, DEMO_PASSWORD, seed_accounts
+from auth.demo import (
+    BACK_OFFICE_CLIENT_ID,
+    BACK_OFFICE_SECRET,
+    DEMO_LOGINS,
+    DEMO_PASSWORD,
+    seed_accounts,
+)
 from budgets.bookings.demo import seed_bookings
+from budgets.demo import seed_budgets
 from budgets.providers.demo import seed_providers
 
 
 def seed_demo(session: Session, *, base_url: str) -> None:
     """Load (or top up) the demo dataset; running it twice changes nothing."""
     seed_accounts(session, docs_redirect_uri=f"{base_url}/docs/assets/oauth2-redirect.html")
+    seed_budgets(session)
     seed_providers(session)
     # After the budgets demo: bookings need the demo people's approved plans.
     seed_bookings(session)
@@ -33,6 +41,9 @@ def demo_summary(base_url: str) -> str:
         "",
         "  Get a token from the command line:",
         "    .venv/bin/flask --app app dev-token person@demo.example",
+        "  In the docs: Authorize -> client_id api-docs, no secret, then sign in as above.",
+        f"  Back-office client (client credentials): {BACK_OFFICE_CLIENT_ID}",
+        f"    secret {BACK_OFFICE_SECRET}",
         "",
     ]
     return "\n".join(lines)

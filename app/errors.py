@@ -8,9 +8,11 @@ about internals; the log line with the same request id has the traceback.
 from __future__ import annotations
 
 import logging
+import traceback
 from typing import Any
 
 from flask import Flask, Response, current_app, g, json, request
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from app.domain_errors import PROBLEM_TYPES, DomainError
@@ -122,10 +124,22 @@ def render_domain_error(error: DomainError) -> Response:
 def render_unexpected(error: BaseException) -> Response:
     """A 500 that reveals nothing; the traceback goes to the log with the request id."""
     original = getattr(error, "original_exception", None) or error
-    log.error(
-        "unhandled exception",
-        exc_info=(type(original), original, original.__traceback__),
-    )
+    if isinstance(original, DBAPIError):
+        # The database's own message quotes the values (an NHS number in a duplicate-key
+        # error, say): log where it happened and the SQLSTATE, never the message.
+        log.error(
+            "unhandled database error",
+            extra={
+                "error_class": type(original.orig).__name__,
+                "sqlstate": getattr(original.orig, "sqlstate", None),
+                "traceback": "".join(traceback.format_tb(original.__traceback__)),
+            },
+        )
+    else:
+        log.error(
+            "unhandled exception",
+            exc_info=(type(original), original, original.__traceback__),
+        )
     return problem_response("internal-error")
 
 

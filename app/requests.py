@@ -7,8 +7,9 @@ from flask import Flask, request
 from app.domain_errors import DomainError
 
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
-# Paths that take other body types: the OAuth endpoints (form-encoded, RFC 6749).
-_NON_JSON_PREFIXES = ("/oauth/",)
+# Paths that take other body types: the OAuth endpoints (form-encoded, RFC 6749) and the
+# account pages (HTML forms).
+_NON_JSON_PREFIXES = ("/oauth/", "/accounts/")
 
 
 class UnsupportedMediaType(DomainError):

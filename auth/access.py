@@ -10,9 +10,12 @@ One place answers it for every domain. A record outside the actor's reach is rep
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import ColumnElement, false, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from app.audit import AuditEntry, record_audit
 from app.domain_errors import Forbidden, NotFound
 from auth.actor import Actor
 from auth.models import Person
@@ -77,3 +80,43 @@ def require_role(actor: Actor, *roles: Role) -> None:
     """Pass if the actor holds one of the roles; otherwise 403 (a function they never have)."""
     if not actor.has_role(*roles):
         raise Forbidden("Your role cannot do this.")
+
+
+def acting_as(actor: Actor, person_id: str | None) -> str:
+    """The capacity in which the actor acts on this person's record (for the audit trail)."""
+    if actor.is_back_office_client:
+        return "back_office"
+    if person_id is not None and person_id == actor.person_id:
+        return "self"
+    if person_id is not None and person_id in actor.represented_person_ids:
+        return "representative"
+    for role in (Role.BROKER, Role.ADMIN, Role.PROVIDER_STAFF):
+        if actor.has_role(role):
+            return str(role)
+    return "other"
+
+
+def audit_for_person(
+    session: Session,
+    *,
+    actor: Actor,
+    person_id: str | None,
+    action: str,
+    record_type: str,
+    record_id: str | None,
+    details: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Record who acted (the user or client), for whom (the person) and in what capacity.
+
+    Use it for every read or change of a person's records, so an action a representative
+    takes for someone shows both of them.
+    """
+    return record_audit(
+        session,
+        actor=actor,
+        action=action,
+        record_type=record_type,
+        record_id=record_id,
+        subject_person_id=person_id,
+        details={"acting_as": acting_as(actor, person_id), **(details or {})},
+    )

@@ -21,7 +21,7 @@ from auth.models import (
     UserRole,
 )
 from auth.passwords import hash_password
-from auth.roles import ROLE_SCOPES, Role
+from auth.roles import BACK_OFFICE_SCOPES, ROLE_SCOPES, Role
 from budgets.providers.models import ProviderOrganisation
 
 DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 (demo data only)
@@ -31,6 +31,8 @@ MOBILE_APP_REDIRECT_URIS = [
     "http://127.0.0.1/oauth/callback",
 ]
 DOCS_CLIENT_ID = "api-docs"
+BACK_OFFICE_CLIENT_ID = "bright-days-back-office"
+BACK_OFFICE_SECRET = "demo-back-office-secret-2026"  # noqa: S105 (demo data only)
 
 DEMO_LOGINS = [
     ("person@demo.example", "Priya Shah", Role.PERSON, "holds a personal health budget"),
@@ -120,26 +122,42 @@ def seed_accounts(session: Session, *, docs_redirect_uri: str) -> dict[str, obje
         membership_role="owner",
     )
     every_role_scope = _all_scopes_for(*Role)
-    _get_or_create(
+    mobile = _get_or_create(
         session,
         OAuthClient,
         {"client_id": MOBILE_APP_CLIENT_ID},
         name="Choice and Control mobile app",
         is_public=True,
-        redirect_uris=MOBILE_APP_REDIRECT_URIS,
         grant_types=["authorization_code", "refresh_token"],
-        allowed_scopes=every_role_scope,
     )
-    _get_or_create(
+    mobile.redirect_uris = MOBILE_APP_REDIRECT_URIS
+    mobile.allowed_scopes = every_role_scope
+    docs = _get_or_create(
         session,
         OAuthClient,
         {"client_id": DOCS_CLIENT_ID},
         name="API documentation page",
         is_public=True,
-        redirect_uris=[docs_redirect_uri],
         grant_types=["authorization_code"],
-        allowed_scopes=every_role_scope,
     )
+    # The docs page builds its redirect URI from the host it is opened on.
+    docs.redirect_uris = sorted(
+        {docs_redirect_uri, docs_redirect_uri.replace("//127.0.0.1:", "//localhost:")}
+    )
+    docs.allowed_scopes = every_role_scope
+    back_office = _get_or_create(
+        session,
+        OAuthClient,
+        {"client_id": BACK_OFFICE_CLIENT_ID},
+        name="Bright Days Care rota system",
+        is_public=False,
+        client_secret_hash=hash_password(BACK_OFFICE_SECRET),
+        grant_types=["client_credentials"],
+        redirect_uris=[],
+        organisation_id=organisation.id,
+    )
+    back_office.allowed_scopes = " ".join(sorted(str(s) for s in BACK_OFFICE_SCOPES))
+    session.flush()
     return {
         "commissioner": icb,
         "council": council,

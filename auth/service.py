@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.db import utcnow
 from app.domain_errors import Conflict, NotFound, ValidationFailed
+from app.notifications import notify
 from auth.actor import Actor
 from auth.models import Person, ProviderMembership, Representation, User, UserRole
 from auth.passwords import hash_password, verify_password
@@ -151,5 +152,14 @@ def authenticate_login(
         if user.failed_login_count >= max_failures:
             user.locked_until = now + timedelta(seconds=lockout_seconds)
             user.failed_login_count = 0
+            notify(
+                session,
+                user_ids=[user.id],
+                kind="account-locked",
+                title="Sign-in paused after several wrong passwords",
+                body="If this was not you, reset your password.",
+                record_type="user",
+                record_id=user.id,
+            )
     session.commit()
     return None

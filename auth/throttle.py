@@ -14,7 +14,16 @@ from flask import Flask, current_app
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
-SIGN_IN_ENDPOINTS = ("oauth.authorize_decision", "oauth.token")
+# Everything that checks a password, creates an account or sends an email.
+SIGN_IN_ENDPOINTS = (
+    "oauth.authorize_decision",
+    "oauth.token",
+    "onboarding.ProviderSignups",
+    "onboarding.PasswordResets",
+    "account_pages.accept_invitation",
+    "account_pages.forgot_password",
+    "account_pages.reset_password",
+)
 
 
 def _sign_in_limit() -> str:
@@ -22,10 +31,10 @@ def _sign_in_limit() -> str:
 
 
 def init_throttle(app: Flask) -> Limiter:
-    """Limit the sign-in and token endpoints to LOGIN_RATE_LIMIT per client address."""
+    """Limit each of those endpoints to LOGIN_RATE_LIMIT per client address."""
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     limiter = Limiter(get_remote_address, app=app, default_limits=[])
     for endpoint in SIGN_IN_ENDPOINTS:
         view: Any = app.view_functions[endpoint]
-        app.view_functions[endpoint] = limiter.limit(_sign_in_limit, scope="sign-in")(view)
+        app.view_functions[endpoint] = limiter.limit(_sign_in_limit)(view)
     return limiter

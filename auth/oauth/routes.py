@@ -9,54 +9,25 @@ kept in the (signed, SameSite=Lax) session cookie.
 
 from __future__ import annotations
 
-import hmac
-import secrets
 from typing import Any
 
 from authlib.oauth2.rfc6749 import OAuth2Error
-from flask import Blueprint, Response, current_app, jsonify, render_template, request, session
+from flask import Blueprint, Response, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from app.db import get_session
 from auth import service as accounts
 from auth.oauth.server import authorization_server
+from auth.pages import csrf_ok, forget_csrf, render_page
 from auth.roles import SCOPE_DESCRIPTIONS, Scope
 
 blp = Blueprint("oauth", __name__, template_folder="../templates")
 
-_CSRF_KEY = "csrf_token"
 GENERIC_LOGIN_ERROR = "That email and password did not work. Check them and try again."
 
 
-def _page_csp(nonce: str) -> str:
-    # No form-action: after sign-in the browser follows a redirect to the app's own scheme.
-    return f"default-src 'none'; style-src 'nonce-{nonce}'; frame-ancestors 'none'"
-
-
-def _csrf_token() -> str:
-    token = session.get(_CSRF_KEY)
-    if not token:
-        token = secrets.token_urlsafe(32)
-        session[_CSRF_KEY] = token
-    return str(token)
-
-
-def _csrf_ok() -> bool:
-    expected = session.get(_CSRF_KEY)
-    sent = request.form.get(_CSRF_KEY, "")
-    return bool(expected) and hmac.compare_digest(str(expected), sent)
-
-
-def _html(template: str, status: int, **context: Any) -> Response:
-    nonce = secrets.token_urlsafe(16)
-    response = Response(render_template(template, nonce=nonce, **context), status=status)
-    response.headers["Content-Security-Policy"] = _page_csp(nonce)
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 def _error_page(error: OAuth2Error) -> Response:
-    return _html(
+    return render_page(
         "auth/oauth_error.html",
         400,
         error=error.error,
@@ -73,12 +44,11 @@ def _authorize_error(error: OAuth2Error) -> ResponseReturnValue:
 
 def _consent_page(grant: Any, *, status: int = 200, message: str | None = None) -> Response:
     scopes = [s for s in (grant.request.scope or "").split() if s in set(Scope)]
-    return _html(
+    return render_page(
         "auth/authorize.html",
         status,
         client_name=grant.client.name,
         scopes=[SCOPE_DESCRIPTIONS[Scope(s)] for s in scopes],
-        csrf_token=_csrf_token(),
         action=request.full_path,
         email=request.form.get("email", ""),
         message=message,
@@ -104,7 +74,7 @@ def authorize_decision() -> ResponseReturnValue:
         grant = server.get_consent_grant(end_user=None)
     except OAuth2Error as error:
         return _authorize_error(error)
-    if not _csrf_ok():
+    if not csrf_ok():
         return _consent_page(grant, status=400, message="This page expired. Please sign in again.")
     if request.form.get("decision") != "allow":
         return server.create_authorization_response(grant=grant, grant_user=None)
@@ -118,7 +88,7 @@ def authorize_decision() -> ResponseReturnValue:
     )
     if user is None:
         return _consent_page(grant, status=400, message=GENERIC_LOGIN_ERROR)
-    session.pop(_CSRF_KEY, None)
+    forget_csrf()
     return server.create_authorization_response(grant=grant, grant_user=user)
 
 

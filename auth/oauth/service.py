@@ -16,6 +16,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.audit import record_audit
 from app.db import utcnow
+from auth.actor import Actor
 from auth.models import OAuthAuthorizationCode, OAuthClient, OAuthToken, User
 from auth.roles import scopes_for_roles
 from auth.tokens import token_hash
@@ -55,7 +56,7 @@ def save_authorization_code(
     session.add(row)
     record_audit(
         session,
-        actor=_UserActor(user.id, client_id),
+        actor=Actor(user_id=user.id, client_id=client_id),
         action="oauth.consent",
         record_type="oauth_client",
         record_id=client_id,
@@ -187,7 +188,7 @@ def revoke_token(session: Session, *, token: OAuthToken) -> None:
     revoked = revoke_family(session, family_id=token.family_id)
     record_audit(
         session,
-        actor=_UserActor(token.user_id, token.client_id),
+        actor=Actor(user_id=token.user_id, client_id=token.client_id),
         action="oauth.revoked",
         record_type="oauth_token_family",
         record_id=token.family_id,
@@ -200,11 +201,3 @@ def active_client(session: Session, client_id: str) -> OAuthClient | None:
     """The client, if it exists and is enabled."""
     client = session.get(OAuthClient, client_id)
     return client if client is not None and client.is_active else None
-
-
-class _UserActor:
-    """The audit actor for OAuth events, which happen before there is an `Actor`."""
-
-    def __init__(self, user_id: str | None, client_id: str | None) -> None:
-        self.user_id = user_id
-        self.client_id = client_id

@@ -9,6 +9,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from app.db import get_session
+from app.etag import if_match_tags
 from app.idempotency import idempotent
 from app.openapi import documents_problems
 from app.pagination import PageArgsSchema, page_schema
@@ -17,12 +18,14 @@ from auth.guard import require_auth
 from auth.roles import Role, Scope
 from budgets.funding import service
 from budgets.funding.schemas import (
+    BalancesArgsSchema,
     BalancesSchema,
     BudgetChangeCreateSchema,
     BudgetChangeSchema,
     BudgetCreateSchema,
     BudgetListArgsSchema,
     BudgetSchema,
+    BudgetUpdateSchema,
     balances_view,
 )
 
@@ -68,15 +71,29 @@ class BudgetItem(MethodView):
         budget = service.get_budget(get_session(), budget_id=budget_id, actor=g.actor)
         return budget, 200, {"ETag": version_etag(budget.id, budget.version)}
 
+    @require_auth(Scope.BUDGETS_MANAGE, roles=[Role.ADMIN])
+    @blp.arguments(BudgetUpdateSchema)
+    @blp.response(200, BudgetSchema)
+    @documents_problems(404, 409, 412, 422, 428)
+    def patch(self, data: dict[str, Any], budget_id: str) -> Any:
+        """Change the broker, how the money is held, or the release schedule (If-Match)"""
+        budget = service.update_budget(
+            get_session(), budget_id=budget_id, actor=g.actor, if_match=if_match_tags(), **data
+        )
+        return budget, 200, {"ETag": version_etag(budget.id, budget.version)}
+
 
 @blp.route("/<budget_id>/balances")
 class BudgetBalances(MethodView):
     @require_auth(Scope.BUDGETS_READ)
+    @blp.arguments(BalancesArgsSchema, location="query")
     @blp.response(200, BalancesSchema)
-    @documents_problems(404)
-    def get(self, budget_id: str) -> Any:
+    @documents_problems(404, 422)
+    def get(self, args: dict[str, Any], budget_id: str) -> Any:
         """Allocated, released, committed, spent and available: overall, per stream, per line"""
-        budget, figures = service.budget_balances(get_session(), budget_id=budget_id, actor=g.actor)
+        budget, figures = service.budget_balances(
+            get_session(), budget_id=budget_id, actor=g.actor, plan_id=args["plan_id"]
+        )
         return balances_view(budget, figures)
 
 

@@ -56,6 +56,15 @@ class BudgetCreateSchema(_Strict):
     broker_id = ma.fields.String(load_default=None, validate=ma.validate.Length(max=36))
 
 
+class BudgetUpdateSchema(_Strict):
+    broker_id = ma.fields.String(validate=ma.validate.Length(min=1, max=36))
+    holding_options = ma.fields.List(
+        ma.fields.String(validate=ma.validate.OneOf(HOLDING_OPTIONS)),
+        validate=ma.validate.Length(min=1, max=3),
+    )
+    release_schedule = ma.fields.String(validate=ma.validate.OneOf(RELEASE_SCHEDULES))
+
+
 class BudgetSchema(_Strict):
     id = ma.fields.String(dump_only=True)
     person_id = ma.fields.String(dump_only=True)
@@ -75,6 +84,14 @@ class BudgetSchema(_Strict):
 
 class BudgetListArgsSchema(PageArgsSchema):
     person_id = ma.fields.String(load_default=None, validate=ma.validate.Length(max=36))
+
+
+class BalancesArgsSchema(_Strict):
+    plan_id = ma.fields.String(
+        load_default=None,
+        validate=ma.validate.Length(max=36),
+        metadata={"description": "Per-line figures for this plan version (default: approved)."},
+    )
 
 
 class BudgetChangeCreateSchema(_Strict):

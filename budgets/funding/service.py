@@ -14,9 +14,10 @@ from app.db import utcnow
 from app.domain_errors import Conflict, InvalidState, NotFound, RuleViolation, ValidationFailed
 from app.notifications import notify
 from app.pagination import Page, PageRequest, keyset_page
+from app.versioning import check_if_match
 from auth.access import can_see_person, require_person_access, require_role, visible_people_clause
 from auth.actor import Actor
-from auth.models import User
+from auth.models import Person, User
 from auth.roles import Role
 from budgets.funding.models import (
     DEFAULT_POLICY,
@@ -27,6 +28,7 @@ from budgets.funding.models import (
 )
 from budgets.ledger import service as ledger
 from budgets.people import person_user_ids
+from budgets.plans.models import CarePlan
 
 # Grounds on which unspent money may be recovered (with written notice and reasons).
 RECOVERY_GROUNDS = (
@@ -163,6 +165,47 @@ def allocate_budget(
     return budget
 
 
+def update_budget(
+    session: Session,
+    *,
+    budget_id: str,
+    actor: Actor,
+    if_match: list[str] | None,
+    broker_id: str | None = None,
+    holding_options: list[str] | None = None,
+    release_schedule: str | None = None,
+) -> Budget:
+    """Change the broker, how the money is held, or the release schedule (If-Match)."""
+    require_role(actor, Role.ADMIN)
+    budget = visible_budget(session, budget_id=budget_id, actor=actor)
+    budget = ledger.lock_budget(session, budget.id)
+    check_if_match(if_match, budget.id, budget.version)
+    if budget.status == "ended":
+        raise InvalidState("An ended budget cannot be changed.")
+    if broker_id is not None:
+        _check_broker(session, broker_id, budget.commissioner_id)
+        budget.broker_id = broker_id
+        person = session.get(Person, budget.person_id)
+        assert person is not None
+        person.broker_id = broker_id
+    if holding_options is not None:
+        budget.holding_options = sorted(set(holding_options))
+    if release_schedule is not None:
+        budget.release_schedule = release_schedule
+    budget.version += 1
+    _audit(
+        session,
+        actor,
+        "budget.update",
+        budget,
+        broker_id=budget.broker_id,
+        holding_options=budget.holding_options,
+        release_schedule=budget.release_schedule,
+    )
+    session.commit()
+    return budget
+
+
 def get_budget(session: Session, *, budget_id: str, actor: Actor) -> Budget:
     """One budget the actor may see (the read is audited)."""
     budget = visible_budget(session, budget_id=budget_id, actor=actor)
@@ -194,14 +237,19 @@ def list_budgets(
 
 
 def budget_balances(
-    session: Session, *, budget_id: str, actor: Actor
+    session: Session, *, budget_id: str, actor: Actor, plan_id: str | None = None
 ) -> tuple[Budget, ledger.BudgetBalances]:
-    """Allocated, released, committed, spent and available: overall, per stream, per line."""
+    """Allocated, released, committed, spent and available: overall, per stream, and per
+    line of the approved plan (or of the plan version asked for)."""
     budget = visible_budget(session, budget_id=budget_id, actor=actor)
+    if plan_id is not None and not session.scalar(
+        select(CarePlan.id).where(CarePlan.id == plan_id, CarePlan.budget_id == budget.id)
+    ):
+        raise NotFound("No such plan on this budget.")
     if budget.status == "active":
         ledger.lock_budget(session, budget.id)
         ledger.release_due_funds(session, budget=budget, today=utcnow().date(), actor=None)
-    figures = ledger.balances(session, budget_id=budget.id)
+    figures = ledger.balances(session, budget_id=budget.id, plan_id=plan_id)
     _audit(session, actor, "budget.balances.read", budget)
     session.commit()
     return budget, figures
@@ -364,6 +412,18 @@ def change_budget(
     )
     session.commit()
     return change
+
+
+def run_daily_budget_tasks(session: Session, *, today: date) -> dict[str, int]:
+    """Apply scheduled changes that have fallen due and release money due on every active
+    budget; returns how many changes were applied and releases posted."""
+    applied = apply_due_changes(session, today=today)
+    released = 0
+    for budget_id in session.scalars(select(Budget.id).where(Budget.status == "active")).all():
+        budget = ledger.lock_budget(session, budget_id)
+        released += len(ledger.release_due_funds(session, budget=budget, today=today)) // 2
+        session.commit()
+    return {"changes_applied": applied, "releases_posted": released}
 
 
 def apply_due_changes(session: Session, *, today: date) -> int:

@@ -19,6 +19,7 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.audit import record_audit
 from app.db import new_id, utcnow
 from app.domain_errors import InvalidState, NotFound, RuleViolation, ValidationFailed
 from auth.access import can_see_person
@@ -218,6 +219,22 @@ def _post(
         for account, line_id, amount in legs
     ]
     session.add_all(entries)
+    record_audit(
+        session,
+        actor=actor,
+        action=f"ledger.{kind}",
+        record_type="budget",
+        record_id=budget.id,
+        subject_person_id=budget.person_id,
+        details={
+            "transaction_id": transaction_id,
+            "amount_pence": sum(amount for _, _, amount in legs if amount > 0),
+            "funding_stream_id": funding_stream_id,
+            "plan_line_id": next((line for _, line, _ in legs if line), None),
+            "cause_type": cause_type,
+            "cause_id": cause_id,
+        },
+    )
     session.flush()
     return entries
 
@@ -575,3 +592,17 @@ def plan_line_for_booking(session: Session, *, plan_line_id: str, actor: Actor) 
     if line is None or not can_see_person(session, actor, line.plan.person_id):
         raise NotFound("No such plan line.")
     return line
+
+
+def current_plan_line(session: Session, *, plan_line_id: str) -> PlanLine | None:
+    """The same line in the budget's approved plan now (lines keep their lineage across
+    versions), or None if the approved plan no longer has it. For a booking made against
+    an earlier version that wants to commit more money."""
+    line = session.get(PlanLine, plan_line_id)
+    if line is None:
+        return None
+    return session.scalars(
+        select(PlanLine)
+        .join(CarePlan, CarePlan.id == PlanLine.plan_id)
+        .where(PlanLine.lineage_id == line.lineage_id, CarePlan.status == "approved")
+    ).first()

@@ -66,9 +66,10 @@ def audit_plan(
     )
 
 
-def _editable(
+def lock_plan(
     session: Session, *, plan_id: str, actor: Actor, if_match: list[str] | None
 ) -> CarePlan:
+    """The visible plan, re-read under a row lock, after checking If-Match against it."""
     plan = visible_plan(session, plan_id=plan_id, actor=actor)
     plan = session.scalars(
         select(CarePlan)
@@ -77,6 +78,13 @@ def _editable(
         .execution_options(populate_existing=True)
     ).one()
     check_if_match(if_match, plan.id, plan.version)
+    return plan
+
+
+def _editable(
+    session: Session, *, plan_id: str, actor: Actor, if_match: list[str] | None
+) -> CarePlan:
+    plan = lock_plan(session, plan_id=plan_id, actor=actor, if_match=if_match)
     if plan.status != "draft":
         raise InvalidState("Only a draft plan can be changed; start a revision instead.")
     return plan
@@ -102,17 +110,20 @@ def line_facts(line: PlanLine) -> rules.LineFacts:
     )
 
 
+def _allocated(session: Session, budget: Budget) -> dict[str, int]:
+    return {
+        stream_id: figures.allocated
+        for stream_id, figures in ledger.balances(session, budget_id=budget.id).streams.items()
+    }
+
+
 def plan_findings(session: Session, plan: CarePlan, *, for_submission: bool) -> list[rules.Finding]:
     """Every rule the plan breaks now (submission adds the completeness rules)."""
     budget = session.get(Budget, plan.budget_id)
     assert budget is not None
     facts = [line_facts(line) for line in plan.lines]
     findings = [finding for fact in facts for finding in rules.check_line(fact, budget)]
-    allocated = {
-        stream_id: figures.allocated
-        for stream_id, figures in ledger.balances(session, budget_id=budget.id).streams.items()
-    }
-    findings += rules.check_totals(facts, allocated_by_stream=allocated)
+    findings += rules.check_totals(facts, allocated_by_stream=_allocated(session, budget))
     if for_submission:
         findings += rules.check_for_submission(facts, outcome_count=len(plan.outcomes))
     return findings
@@ -139,6 +150,42 @@ def _set_outcomes(session: Session, plan: CarePlan, texts: list[str]) -> None:
     session.expire(plan, ["outcomes"])
 
 
+def _new_version(
+    session: Session,
+    *,
+    budget_id: str,
+    actor: Actor,
+    outcomes: list[str],
+    risks: str,
+    review_arrangements: str,
+    previous_version_id: str | None = None,
+) -> CarePlan:
+    """Add the budget's next plan version as a draft, if no other is open."""
+    budget = ledger.lock_budget(session, budget_id)
+    if budget.status != "active":
+        raise InvalidState(f"The budget is {budget.status}; no new plan can be started.")
+    if _open_plan_exists(session, budget.id):
+        raise Conflict("This budget already has a plan being written or decided.")
+    latest = session.scalar(
+        select(func.max(CarePlan.version_number)).where(CarePlan.budget_id == budget.id)
+    )
+    plan = CarePlan(
+        budget_id=budget.id,
+        person_id=budget.person_id,
+        version_number=(latest or 0) + 1,
+        previous_version_id=previous_version_id,
+        status="draft",
+        risks=risks,
+        review_arrangements=review_arrangements,
+        broker_id=budget.broker_id,
+        created_by_user_id=actor.user_id,
+    )
+    session.add(plan)
+    session.flush()
+    _set_outcomes(session, plan, outcomes)
+    return plan
+
+
 def create_plan(
     session: Session,
     *,
@@ -151,27 +198,14 @@ def create_plan(
     """Start a draft plan for a budget, with outcomes in the person's own words."""
     require_role(actor, Role.PERSON, Role.REPRESENTATIVE, Role.BROKER)
     budget = visible_budget(session, budget_id=budget_id, actor=actor)
-    budget = ledger.lock_budget(session, budget.id)
-    if budget.status != "active":
-        raise InvalidState(f"The budget is {budget.status}; no new plan can be started.")
-    if _open_plan_exists(session, budget.id):
-        raise Conflict("This budget already has a plan being written or decided.")
-    latest = session.scalar(
-        select(func.max(CarePlan.version_number)).where(CarePlan.budget_id == budget.id)
-    )
-    plan = CarePlan(
+    plan = _new_version(
+        session,
         budget_id=budget.id,
-        person_id=budget.person_id,
-        version_number=(latest or 0) + 1,
-        status="draft",
+        actor=actor,
+        outcomes=outcomes,
         risks=risks,
         review_arrangements=review_arrangements,
-        broker_id=budget.broker_id,
-        created_by_user_id=actor.user_id,
     )
-    session.add(plan)
-    session.flush()
-    _set_outcomes(session, plan, outcomes)
     audit_plan(session, actor, "care_plan.create", plan)
     session.commit()
     return plan
@@ -183,28 +217,15 @@ def revise_plan(session: Session, *, plan_id: str, actor: Actor) -> CarePlan:
     source = visible_plan(session, plan_id=plan_id, actor=actor)
     if source.status not in ("approved", "changes_requested", "declined"):
         raise InvalidState("Only an approved, declined or returned plan can be revised.")
-    budget = ledger.lock_budget(session, source.budget_id)
-    if budget.status != "active":
-        raise InvalidState(f"The budget is {budget.status}; no new plan can be started.")
-    if _open_plan_exists(session, budget.id):
-        raise Conflict("This budget already has a plan being written or decided.")
-    latest = session.scalar(
-        select(func.max(CarePlan.version_number)).where(CarePlan.budget_id == budget.id)
-    )
-    plan = CarePlan(
-        budget_id=budget.id,
-        person_id=source.person_id,
-        version_number=(latest or 0) + 1,
-        previous_version_id=source.id,
-        status="draft",
+    plan = _new_version(
+        session,
+        budget_id=source.budget_id,
+        actor=actor,
+        outcomes=[outcome.text for outcome in source.outcomes],
         risks=source.risks,
         review_arrangements=source.review_arrangements,
-        broker_id=budget.broker_id,
-        created_by_user_id=actor.user_id,
+        previous_version_id=source.id,
     )
-    session.add(plan)
-    session.flush()
-    _set_outcomes(session, plan, [outcome.text for outcome in source.outcomes])
     for line in source.lines:
         copy = PlanLine(
             plan_id=plan.id,
@@ -300,11 +321,7 @@ def _check_line_write(session: Session, plan: CarePlan, line: PlanLine) -> None:
     findings = rules.check_line(line_facts(line), budget)
     facts = [line_facts(other) for other in plan.lines if other.id != line.id]
     facts.append(line_facts(line))
-    allocated = {
-        stream_id: figures.allocated
-        for stream_id, figures in ledger.balances(session, budget_id=budget.id).streams.items()
-    }
-    findings += rules.check_totals(facts, allocated_by_stream=allocated)
+    findings += rules.check_totals(facts, allocated_by_stream=_allocated(session, budget))
     rules.refuse_if_any(findings)
 
 
@@ -350,6 +367,12 @@ def update_line(
     require_role(actor, Role.PERSON, Role.REPRESENTATIVE, Role.BROKER)
     plan = _editable(session, plan_id=plan_id, actor=actor, if_match=if_match)
     line = _line_of(plan, line_id)
+    budget = session.get(Budget, plan.budget_id)
+    assert budget is not None
+    if "funding_stream_id" in values and values["funding_stream_id"] not in {
+        stream.id for stream in budget.streams
+    }:
+        raise ValidationFailed({"funding_stream_id": ["Not a funding stream of this budget."]})
     for name, value in values.items():
         setattr(line, name, value)
     if values.keys() & {

@@ -13,7 +13,6 @@ from app.db import utcnow
 from app.domain_errors import Forbidden, InvalidState, ValidationFailed
 from app.notifications import notify
 from app.pagination import Page, PageRequest, keyset_page
-from app.versioning import check_if_match
 from auth.access import require_role
 from auth.actor import Actor
 from auth.models import Person
@@ -24,21 +23,7 @@ from budgets.funding.service import policy_for
 from budgets.people import person_user_ids
 from budgets.plans import rules
 from budgets.plans.models import CarePlan, PlanDecision
-from budgets.plans.service import audit_plan, plan_findings, visible_plan
-
-
-def _locked(
-    session: Session, *, plan_id: str, actor: Actor, if_match: list[str] | None
-) -> CarePlan:
-    plan = visible_plan(session, plan_id=plan_id, actor=actor)
-    plan = session.scalars(
-        select(CarePlan)
-        .where(CarePlan.id == plan.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
-    check_if_match(if_match, plan.id, plan.version)
-    return plan
+from budgets.plans.service import audit_plan, lock_plan, plan_findings, visible_plan
 
 
 def _require_own_broker(session: Session, plan: CarePlan, actor: Actor) -> None:
@@ -88,7 +73,7 @@ def submit_plan(
 ) -> CarePlan:
     """Send a draft to the broker; it is refused (with every reason) if it breaks a rule."""
     require_role(actor, Role.PERSON, Role.REPRESENTATIVE, Role.BROKER)
-    plan = _locked(session, plan_id=plan_id, actor=actor, if_match=if_match)
+    plan = lock_plan(session, plan_id=plan_id, actor=actor, if_match=if_match)
     if plan.status != "draft":
         raise InvalidState("Only a draft can be submitted.")
     rules.refuse_if_any(plan_findings(session, plan, for_submission=True))
@@ -159,7 +144,7 @@ def approve_plan(
     line_comments: dict[str, str] | None = None,
 ) -> CarePlan:
     """Approve a submitted plan: it becomes the active plan and supersedes the last one."""
-    plan = _locked(session, plan_id=plan_id, actor=actor, if_match=if_match)
+    plan = lock_plan(session, plan_id=plan_id, actor=actor, if_match=if_match)
     _require_own_broker(session, plan, actor)
     if plan.status != "submitted":
         raise InvalidState("Only a submitted plan can be approved.")
@@ -188,7 +173,7 @@ def return_plan(
     line_comments: dict[str, str] | None = None,
 ) -> CarePlan:
     """Decline a submitted plan, or ask for changes, with a reason (and per-line comments)."""
-    plan = _locked(session, plan_id=plan_id, actor=actor, if_match=if_match)
+    plan = lock_plan(session, plan_id=plan_id, actor=actor, if_match=if_match)
     _require_own_broker(session, plan, actor)
     if plan.status != "submitted":
         raise InvalidState("Only a submitted plan can be declined or returned for changes.")
@@ -211,7 +196,7 @@ def request_reconsideration(
 ) -> CarePlan:
     """Ask the broker to think again about a declined plan, saying why."""
     require_role(actor, Role.PERSON, Role.REPRESENTATIVE)
-    plan = _locked(session, plan_id=plan_id, actor=actor, if_match=if_match)
+    plan = lock_plan(session, plan_id=plan_id, actor=actor, if_match=if_match)
     if plan.status != "declined":
         raise InvalidState("Only a declined plan can be reconsidered.")
     plan.status = "reconsideration_requested"
@@ -239,7 +224,7 @@ def answer_reconsideration(
     reason: str,
 ) -> CarePlan:
     """The broker's reasoned answer: approve after all, or uphold the decline."""
-    plan = _locked(session, plan_id=plan_id, actor=actor, if_match=if_match)
+    plan = lock_plan(session, plan_id=plan_id, actor=actor, if_match=if_match)
     _require_own_broker(session, plan, actor)
     if plan.status != "reconsideration_requested":
         raise InvalidState("No reconsideration is waiting for an answer on this plan.")

@@ -10,10 +10,12 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
+from app.notifications import Notification
 from auth.models import OAuthAuthorizationCode, OAuthClient
 from auth.oauth.routes import GENERIC_LOGIN_ERROR
 from auth.passwords import hash_password
 from auth.roles import Scope
+from tests.app.test_errors import assert_problem
 from tests.auth.oauth_client import (
     PASSWORD,
     REDIRECT_URI,
@@ -179,6 +181,8 @@ def test_repeated_failures_lock_the_account_for_a_while(
         submit_sign_in(client, params, email=user.email, password="wrong-password-1")
     db_session.refresh(user)
     assert user.locked_until is not None
+    notice = db_session.scalars(select(Notification).where(Notification.user_id == user.id)).one()
+    assert notice.kind == "account-locked"
     locked = submit_sign_in(client, params, email=user.email)
     assert locked.status_code == 400
     assert GENERIC_LOGIN_ERROR in locked.get_data(as_text=True)
@@ -313,5 +317,14 @@ def test_sign_in_is_throttled_per_address(engine: Engine) -> None:
         ]
         assert statuses[:2] == [400, 400]
         assert statuses[2] == 429
+        signups = [http.post("/v1/provider-signups", json={}) for _ in range(3)]
+        assert [r.status_code for r in signups[:2]] == [422, 422]
+        assert_problem(signups[2], 429, "rate-limited")
+        other_address = http.post(
+            "/oauth/token",
+            data={"grant_type": "password"},
+            environ_base={"REMOTE_ADDR": "10.0.0.9"},
+        )
+        assert other_address.status_code == 400
     finally:
         database.close()

@@ -297,3 +297,48 @@ def test_ledger_and_statement(client: FlaskClient, db_session: Session, cast: Ca
         "validation-error",
     )
     assert_problem(client.get(f"{path}?format=pdf", headers=person), 422, "validation-error")
+
+
+def test_update_budget_needs_current_etag(
+    client: FlaskClient, db_session: Session, cast: Cast
+) -> None:
+    budget = allocate(client, db_session, cast)
+    admin = bearer_for(db_session, cast.admin)
+    path = f"{URL}/{budget['id']}"
+    etag = client.get(path, headers=admin).headers["ETag"]
+    assert_problem(
+        client.patch(path, json={"holding_options": ["notional"]}, headers=admin),
+        428,
+        "precondition-required",
+    )
+    changed = client.patch(
+        path,
+        json={"broker_id": cast.other_broker.id, "holding_options": ["third_party"]},
+        headers={**admin, "If-Match": etag},
+    )
+    assert changed.status_code == 200
+    assert changed.get_json()["broker_id"] == cast.other_broker.id
+    stale = client.patch(
+        path, json={"release_schedule": "monthly"}, headers={**admin, "If-Match": etag}
+    )
+    assert_problem(stale, 412, "precondition-failed")
+    new_etag = changed.headers["ETag"]
+    assert_problem(
+        client.patch(
+            path, json={"broker_id": cast.person_user.id}, headers={**admin, "If-Match": new_etag}
+        ),
+        422,
+        "validation-error",
+    )
+    # The new broker now has the person on their caseload; the old one no longer does.
+    assert client.get(path, headers=bearer_for(db_session, cast.other_broker)).status_code == 200
+    assert_problem(client.get(path, headers=bearer_for(db_session, cast.broker)), 404, "not-found")
+    assert_problem(
+        client.patch(
+            path,
+            json={"release_schedule": "monthly"},
+            headers={**bearer_for(db_session, cast.other_admin), "If-Match": new_etag},
+        ),
+        404,
+        "not-found",
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from flask import Flask
@@ -14,6 +14,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from app.audit import AuditEntry
 from app.db import get_db
 from app.domain_errors import InvalidState, NotFound, RuleViolation
 from auth.actor import Actor
@@ -21,6 +22,8 @@ from auth.models import Person
 from budgets.funding.models import Budget
 from budgets.ledger import service as ledger
 from budgets.ledger.models import LedgerEntry
+from budgets.ledger.statements import monthly_statement, statement_csv
+from budgets.plans.models import PlanLine
 from tests.budgets.builders import build_approved_line, build_budget, build_line, build_plan
 from tests.builders import build_person_user, build_user
 from tests.conftest import is_postgres
@@ -121,6 +124,11 @@ def test_entries_record_cause_actor_and_person(db_session: Session) -> None:
     assert (entry.cause_type, entry.cause_id, entry.actor_user_id) == ("booking", "bk-9", user.id)
     assert entry.on_behalf_of_person_id == line.plan.person_id
     assert entry.account == "committed" and entry.amount_pence == 100
+    audit = db_session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "ledger.commitment")
+    ).one()
+    assert audit.actor_user_id == user.id and audit.details is not None
+    assert audit.details["cause_id"] == "bk-9" and audit.details["amount_pence"] == 100
 
 
 def test_commit_beyond_the_line_is_refused(db_session: Session) -> None:
@@ -223,11 +231,44 @@ def test_entries_are_append_only_on_postgres(db_session: Session) -> None:
 
 OPERATIONS = st.lists(
     st.tuples(
-        st.sampled_from(["commit", "release", "spend", "reverse", "refund"]),
+        st.sampled_from(["commit", "release", "spend", "reverse", "refund", "increase", "recover"]),
         st.integers(min_value=1, max_value=40_000),
     ),
     max_size=25,
 )
+
+
+def _apply(session: Session, line: PlanLine, budget: Budget, name: str, amount: int) -> int:
+    """Run one operation; returns how much it changed the allocation by."""
+    if name in ("increase", "recover"):
+        change = ledger.allocate_funds if name == "increase" else ledger.reduce_allocation
+        change(
+            session,
+            budget=budget,
+            funding_stream_id=line.funding_stream_id,
+            amount_pence=amount,
+            kind="adjustment" if name == "increase" else "recovery",
+            cause_type="test",
+            cause_id=None,
+            actor=SYSTEM,
+        )
+        return amount if name == "increase" else -amount
+    functions = {
+        "commit": ledger.commit_funds,
+        "release": ledger.release_commitment,
+        "spend": ledger.record_spend,
+        "reverse": ledger.reverse_spend,
+        "refund": ledger.refund_spend,
+    }
+    functions[name](
+        session,
+        plan_line_id=line.id,
+        amount_pence=amount,
+        cause_type="test",
+        cause_id=None,
+        actor=SYSTEM,
+    )
+    return 0
 
 
 @settings(
@@ -239,34 +280,25 @@ def test_random_operation_sequences_keep_the_invariants(
 ) -> None:
     with db_session.begin_nested() as savepoint:
         line = build_approved_line(db_session, budget_pence=60_000, line_pence=50_000)
-        budget_id = line.plan.budget_id
-        functions = {
-            "commit": ledger.commit_funds,
-            "release": ledger.release_commitment,
-            "spend": ledger.record_spend,
-            "reverse": ledger.reverse_spend,
-            "refund": ledger.refund_spend,
-        }
+        budget = db_session.get(Budget, line.plan.budget_id)
+        assert budget is not None
+        expected_allocation = 60_000
         for name, amount in operations:
             try:
                 with db_session.begin_nested():
-                    functions[name](
-                        db_session,
-                        plan_line_id=line.id,
-                        amount_pence=amount,
-                        cause_type="test",
-                        cause_id=None,
-                        actor=SYSTEM,
-                    )
+                    expected_allocation += _apply(db_session, line, budget, name, amount)
             except RuleViolation:
                 pass
-            figures = ledger.balances(db_session, budget_id=budget_id)
+            figures = ledger.balances(db_session, budget_id=budget.id)
             overall = figures.overall
             assert min(overall.available, overall.committed, overall.spent) >= 0
-            assert overall.allocated == 60_000
+            assert overall.allocated == expected_allocation
             assert overall.available + overall.committed + overall.spent == overall.released
             assert figures.lines[line.id].available >= 0
-        _assert_balanced(db_session, budget_id)
+            assert figures.lines[line.id].committed + figures.lines[line.id].spent == (
+                overall.committed + overall.spent
+            )
+        _assert_balanced(db_session, budget.id)
         savepoint.rollback()
 
 
@@ -310,3 +342,55 @@ def test_concurrent_commitments_never_overspend(committed_app: Flask) -> None:
     )
     assert total == 0
     check.close()
+
+
+def test_statement_carries_earlier_months_into_the_opening_balance(
+    db_session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ledger, "utcnow", lambda: datetime(2026, 4, 10, 9, 0, tzinfo=UTC))
+    line = build_approved_line(db_session, budget_pence=100_000, line_pence=50_000)
+    monkeypatch.setattr(ledger, "utcnow", lambda: datetime(2026, 5, 3, 9, 0, tzinfo=UTC))
+    _commit(db_session, line.id, 20_000)
+    _move(db_session, ledger.record_spend, line.id, 20_000)
+    reader = build_user(db_session)
+    owner = Actor(
+        user_id=reader.id,
+        client_id="t",
+        roles=frozenset({"person"}),
+        person_id=line.plan.person_id,
+    )
+    may = monthly_statement(
+        db_session, budget_id=line.plan.budget_id, actor=owner, year=2026, month=5
+    )
+    assert may.opening.available == 100_000
+    assert [entry.kind for entry in may.lines] == ["commitment", "spend"]
+    assert [entry.available_after_pence for entry in may.lines] == [80_000, 80_000]
+    assert may.closing.spent == 20_000 and may.closing.available == 80_000
+    june = monthly_statement(
+        db_session, budget_id=line.plan.budget_id, actor=owner, year=2026, month=6
+    )
+    assert june.lines == [] and june.opening == june.closing == may.closing
+    assert len(statement_csv(may).splitlines()) == 5  # header, opening, 2 entries, closing
+
+
+def test_current_plan_line_follows_the_lineage_into_the_approved_version(
+    db_session: Session,
+) -> None:
+    old = build_approved_line(db_session, budget_pence=100_000, line_pence=30_000)
+    _commit(db_session, old.id, 10_000)
+    old.plan.status = "superseded"
+    budget = db_session.get(Budget, old.plan.budget_id)
+    assert budget is not None
+    new_plan = build_plan(db_session, budget=budget, status="approved")
+    new = build_line(
+        db_session, plan=new_plan, unit_cost_pence=30_000, quantity=1, lineage_id=old.lineage_id
+    )
+    assert ledger.current_plan_line(db_session, plan_line_id=old.id) is new
+    with pytest.raises(RuleViolation):
+        _commit(db_session, old.id, 1)
+    with pytest.raises(RuleViolation) as refused:
+        _commit(db_session, new.id, 20_001)
+    assert refused.value.extensions["scope"] == "plan_line"
+    _commit(db_session, new.id, 20_000)
+    assert ledger.balances(db_session, budget_id=budget.id).lines[new.id].available == 0
+    assert ledger.current_plan_line(db_session, plan_line_id="missing") is None

@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.audit import AuditEntry
 from app.notifications import Notification
 from budgets.funding.models import Budget
 from tests.app.test_errors import assert_problem
@@ -114,6 +115,16 @@ def test_write_submit_approve_and_balances_per_line(
     lines = balances.get_json()["lines"]
     assert lines[0]["plan_line_id"] == line["id"]
     assert lines[0]["available"] == gbp(1_500 * 4 * 13)
+    draft = flow.call("POST", f"/v1/plans/{plan['id']}/revisions", flow.person).get_json()
+    of_draft = flow.client.get(
+        f"/v1/budgets/{budget.id}/balances?plan_id={draft['id']}", headers=flow.person
+    ).get_json()["lines"]
+    assert [row["plan_line_id"] for row in of_draft] == [draft["lines"][0]["id"]]
+    assert_problem(
+        flow.client.get(f"/v1/budgets/{budget.id}/balances?plan_id=nope", headers=flow.person),
+        404,
+        "not-found",
+    )
     kinds = db_session.scalars(
         select(Notification.kind).where(Notification.record_id == plan["id"])
     ).all()
@@ -328,3 +339,84 @@ def test_access_roles_and_404_for_others(
     assert client.get(f"/v1/plans/{plan['id']}", headers=representative).status_code == 200
     again = flow.call("POST", f"/v1/budgets/{budget.id}/plans", flow.person, json={})
     assert_problem(again, 409, "conflict")
+
+
+def test_others_cannot_touch_lines_and_bad_stream_is_422(
+    flow: Flow, budget: Budget, client: FlaskClient, db_session: Session, cast: Cast
+) -> None:
+    plan = flow.draft(budget)
+    line_id = flow.add_line(plan["id"], budget).get_json()["lines"][0]["id"]
+    stranger = {**bearer_for(db_session, cast.stranger), "If-Match": flow.etag}
+    path = f"/v1/plans/{plan['id']}/lines/{line_id}"
+    assert_problem(client.patch(path, json={"quantity": 1}, headers=stranger), 404, "not-found")
+    assert_problem(client.delete(path, headers=stranger), 404, "not-found")
+    assert_problem(
+        client.post(f"/v1/plans/{plan['id']}/lines", json=line_body(budget), headers=stranger),
+        404,
+        "not-found",
+    )
+    assert_problem(
+        client.post(f"/v1/plans/{plan['id']}/submit", headers=stranger), 404, "not-found"
+    )
+    assert_problem(
+        flow.call("PATCH", f"/v1/plans/{plan['id']}/lines/nope", flow.person, json={"quantity": 1}),
+        404,
+        "not-found",
+    )
+    bad_stream = flow.call("PATCH", path, flow.person, json={"funding_stream_id": "nope"})
+    assert_problem(bad_stream, 422, "validation-error")
+    backwards = flow.call("PATCH", path, flow.person, json={"end_date": "2026-03-01"})
+    assert_problem(backwards, 422, "validation-error")
+    unknown = flow.add_line(plan["id"], budget, funding_stream_id="nope")
+    assert assert_problem(unknown, 422, "rule-violation")["code"] == "unknown-funding-stream"
+
+
+def test_creating_posts_are_idempotent_and_reads_audited(
+    flow: Flow, budget: Budget, client: FlaskClient, db_session: Session
+) -> None:
+    plan = flow.draft(budget)
+    headers = {**flow.person, "Idempotency-Key": "line-1"}
+    first = client.post(f"/v1/plans/{plan['id']}/lines", json=line_body(budget), headers=headers)
+    again = client.post(f"/v1/plans/{plan['id']}/lines", json=line_body(budget), headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert len(client.get(f"/v1/plans/{plan['id']}", headers=flow.person).get_json()["lines"]) == 1
+    actions = set(
+        db_session.scalars(select(AuditEntry.action).where(AuditEntry.record_id == plan["id"]))
+    )
+    assert {"care_plan.create", "care_plan.line.add", "care_plan.read"} <= actions
+
+
+def test_approval_rechecks_rules_and_needs_the_persons_broker(
+    flow: Flow, budget: Budget, client: FlaskClient, db_session: Session, cast: Cast
+) -> None:
+    plan = flow.draft(budget)
+    flow.add_line(plan["id"], budget, unit_cost=gbp(490_000), frequency="once", quantity=1)
+    flow.call("POST", f"/v1/plans/{plan['id']}/submit", flow.person)
+    admin = bearer_for(db_session, cast.admin)
+    reduced = client.post(
+        f"/v1/budgets/{budget.id}/changes",
+        json={
+            "kind": "recovery",
+            "funding_stream_id": budget.streams[0].id,
+            "amount": gbp(100_000),
+            "reason": "Money recovered",
+            "reason_code": "plan_change",
+            "notice_given_on": "2026-11-01",
+        },
+        headers=admin,
+    )
+    assert reduced.status_code == 201
+    refused = flow.call("POST", f"/v1/plans/{plan['id']}/approve", flow.broker, json={})
+    assert assert_problem(refused, 422, "rule-violation")["code"] == "plan-exceeds-funding-stream"
+    admin_try = client.post(
+        f"/v1/plans/{plan['id']}/approve", json={}, headers={**admin, "If-Match": flow.etag}
+    )
+    assert_problem(admin_try, 403, "insufficient-scope")
+
+
+def test_no_new_plan_on_a_suspended_budget(flow: Flow, budget: Budget, db_session: Session) -> None:
+    budget.status = "suspended"
+    db_session.flush()
+    response = flow.call("POST", f"/v1/budgets/{budget.id}/plans", flow.person, json={})
+    assert_problem(response, 409, "invalid-state")

@@ -1,0 +1,1 @@
+"""Onboarding: the first admin, admin invitations, provider self-signup, password resets."""

@@ -1,0 +1,1 @@
+"""The support broker's caseload: plans awaiting a decision, reviews due, spending alerts."""
