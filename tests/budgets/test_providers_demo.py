@@ -26,13 +26,15 @@ def test_demo_providers_are_verified_with_offers_and_seeding_twice_changes_nothi
     assert {o["category"] for o in found} >= {"personal_assistant", "activities", "therapy"}
 
 
-def test_demo_has_a_booking_in_each_state(db_session) -> None:  # type: ignore[no-untyped-def]
+def test_demo_has_a_booking_in_each_state_and_seeding_twice_adds_none(
+    db_session,
+) -> None:  # type: ignore[no-untyped-def]
     from budgets.bookings.models import Booking, Claim
 
     seed_demo(db_session, base_url="http://127.0.0.1:5000")
     states = set(db_session.scalars(select(Booking.status)))
     assert states == {"requested", "accepted", "declined", "cancelled", "completed"}
-    assert set(db_session.scalars(select(Claim.status))) == {"confirmed", "submitted"}
+    assert set(db_session.scalars(select(Claim.status))) >= {"confirmed", "submitted"}
     count = db_session.scalar(select(func.count()).select_from(Booking))
     seed_demo(db_session, base_url="http://127.0.0.1:5000")
     assert db_session.scalar(select(func.count()).select_from(Booking)) == count

@@ -18,6 +18,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from tests.app.data_protection.world import (
+    QUERIES,
     RESOLVERS,
     ROLES,
     World,
@@ -65,7 +66,8 @@ def fill(rule: str, world: World, *, made_up: bool = False) -> str:
             return MADE_UP_ID
         return str(resolved)
 
-    return PARAMETER.sub(value, rule)
+    path = PARAMETER.sub(value, rule)
+    return f"{path}?{QUERIES[rule]}" if rule in QUERIES else path
 
 
 def _call(client: FlaskClient, method: str, path: str, headers: dict[str, str]) -> Any:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -92,7 +93,16 @@ def build_world(session: Session) -> World:
     appointment = ips.Appointment(
         referral_id=referral.id, starts_at=datetime(2026, 12, 1, 10, tzinfo=UTC), mode="remote"
     )
-    session.add_all([appointment, ips.VocationalProfile(referral_id=referral.id)])
+    job = ips.Job(
+        referral_id=referral.id,
+        employer_name="Leeds Library",
+        role="Library assistant",
+        start_date=date(2026, 6, 1),
+        hours_per_week=Decimal("16"),
+        hourly_pay_pence=1250,
+        is_competitive=True,
+    )
+    session.add_all([appointment, job, ips.VocationalProfile(referral_id=referral.id)])
     session.flush()
     world = World(person=person, person_user=person_user)
     world.records.update(
@@ -110,6 +120,7 @@ def build_world(session: Session) -> World:
             "specialist": specialist,
             "referral": referral,
             "appointment": appointment,
+            "job": job,
         }
     )
     world.outsiders = _outsiders(session)
@@ -158,6 +169,7 @@ RESOLVERS: dict[str, Callable[[World], Any]] = {
     "specialist_id": _id("specialist"),
     "referral_id": _id("referral"),
     "appointment_id": _id("appointment"),
+    "job_id": _id("job"),
     "organisation_id": _id("organisation"),
     "user_id": _id("member"),
     "offer_id": _id("offer"),
@@ -165,4 +177,13 @@ RESOLVERS: dict[str, Callable[[World], Any]] = {
     "claim_id": _id("claim"),
     "year": lambda world: 2026,
     "month": lambda world: 4,
+}
+
+
+# Query arguments a GET needs to be answered at all (so the sweep reaches the access check).
+QUERIES: dict[str, str] = {
+    "/v1/employment/services/<service_id>/metrics": "period_start=2026-04-01&period_end=2027-03-31",
+    "/v1/employment/services/<service_id>/metrics.csv": (
+        "period_start=2026-04-01&period_end=2027-03-31"
+    ),
 }
