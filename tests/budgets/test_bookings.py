@@ -384,3 +384,16 @@ def test_booking_is_idempotent(client, world: World) -> None:  # type: ignore[no
     assert world.committed() == 18_000
     other = client.post("/v1/bookings", json=booking_body(world, units=2), headers=headers)
     assert other.status_code == 422
+
+
+def test_confirm_due_claims_command(app, client, world: World) -> None:  # type: ignore[no-untyped-def]
+    booking = book(client, world).json
+    provider = world.h(world.staff)
+    client.post(f"/v1/bookings/{booking['id']}/accept", headers=provider)
+    client.post(
+        f"/v1/bookings/{booking['id']}/claims",
+        json={"delivered_on": "2026-11-03", "units": 1},
+        headers=provider,
+    )
+    result = app.test_cli_runner().invoke(args=["confirm-due-claims"])
+    assert result.exit_code == 0 and "confirmed 0 claims" in result.output
