@@ -44,16 +44,12 @@ class ClaimStatus(StrEnum):
     SUBMITTED = "submitted"  # waiting for the person to confirm or dispute
     CONFIRMED = "confirmed"  # payable
     DISPUTED = "disputed"  # the person says it is wrong; the provider may claim again
-    PAID = "paid"  # payments transferred the money
-    PAYMENT_FAILED = "payment_failed"  # definitively; may be paid again
 
 
 CLAIM_TRANSITIONS: dict[str, frozenset[str]] = {
     ClaimStatus.SUBMITTED: frozenset({ClaimStatus.CONFIRMED, ClaimStatus.DISPUTED}),
-    ClaimStatus.CONFIRMED: frozenset({ClaimStatus.PAID, ClaimStatus.PAYMENT_FAILED}),
+    ClaimStatus.CONFIRMED: frozenset(),
     ClaimStatus.DISPUTED: frozenset(),
-    ClaimStatus.PAID: frozenset(),
-    ClaimStatus.PAYMENT_FAILED: frozenset({ClaimStatus.PAID, ClaimStatus.PAYMENT_FAILED}),
 }
 
 
@@ -174,15 +170,11 @@ class Claim(IdMixin, TimestampMixin, Base):
     auto_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
     disputed_at: Mapped[datetime | None]
     dispute_reason: Mapped[str | None] = mapped_column(String(1000))
-    # Set by payments (through budgets.bookings.claims.payment_book).
-    payment_id: Mapped[str | None] = mapped_column(String(36))
-    paid_at: Mapped[datetime | None]
-    payment_failure_reason: Mapped[str | None] = mapped_column(String(1000))
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     @property
     def is_payable(self) -> bool:
-        return self.status in (ClaimStatus.CONFIRMED, ClaimStatus.PAYMENT_FAILED)
+        return self.status == ClaimStatus.CONFIRMED
 
     @property
     def amount(self) -> dict[str, Any]:

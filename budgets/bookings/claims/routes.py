@@ -18,14 +18,12 @@ from app.versioning import version_etag
 from auth.guard import require_auth
 from auth.roles import Role, Scope
 from budgets.bookings.claims import service
-from budgets.bookings.claims.payment_book import register_with_payments
 from budgets.bookings.claims.schemas import ClaimCreateSchema, ClaimQueryArgsSchema, ClaimSchema
 from budgets.bookings.models import Claim
 from budgets.bookings.schemas import ReasonSchema
 
 blp = Blueprint("claims", __name__, url_prefix="/v1", description="Delivery claims", cli_group=None)
 PROVIDER = [Role.PROVIDER_STAFF, "back_office"]
-register_with_payments()
 PERSON_SIDE = [Role.PERSON, Role.REPRESENTATIVE]
 
 

@@ -25,8 +25,7 @@ class ClaimSchema(StrictSchema):
     units = ma.fields.Integer(dump_only=True)
     amount = ma.fields.Nested(MoneySchema, dump_only=True)
     status = ma.fields.String(
-        dump_only=True,
-        metadata={"description": "submitted, confirmed, disputed, paid or payment_failed"},
+        dump_only=True, metadata={"description": "submitted, confirmed or disputed"}
     )
     note = ma.fields.String(dump_only=True)
     confirm_by = ma.fields.DateTime(
@@ -37,8 +36,6 @@ class ClaimSchema(StrictSchema):
     confirmed_at = ma.fields.DateTime(dump_only=True, allow_none=True)
     auto_confirmed = ma.fields.Boolean(dump_only=True)
     dispute_reason = ma.fields.String(dump_only=True, allow_none=True)
-    paid_at = ma.fields.DateTime(dump_only=True, allow_none=True)
-    payment_id = ma.fields.String(dump_only=True, allow_none=True)
     created_at = ma.fields.DateTime(dump_only=True)
     updated_at = ma.fields.DateTime(dump_only=True)
 
