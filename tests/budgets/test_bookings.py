@@ -373,6 +373,12 @@ def test_representative_and_broker_book_for_the_person(client, world: World, db_
         f"/v1/bookings?person_id={world.person.id}", headers=world.h(world.person_user)
     ).json
     assert len(mine["items"]) == 2
+    on_line = client.get(
+        f"/v1/bookings?plan_line_id={world.line.id}", headers=world.h(world.person_user)
+    ).json
+    assert len(on_line["items"]) == 2
+    elsewhere = client.get("/v1/bookings?plan_line_id=other", headers=world.h(world.person_user))
+    assert elsewhere.json["items"] == []
 
 
 def test_booking_is_idempotent(client, world: World) -> None:  # type: ignore[no-untyped-def]

@@ -144,6 +144,9 @@ class OfferSearchArgsSchema(PageArgsSchema):
         validate=ma.validate.Length(min=1, max=200),
         metadata={"description": "Words to look for in the title and description"},
     )
+    accepting_new_people = ma.fields.Boolean(
+        metadata={"description": "true: only offers taking on new people"}
+    )
     sort = ma.fields.String(
         load_default="relevance", validate=ma.validate.OneOf(["relevance", "price"])
     )

@@ -56,6 +56,7 @@ class OfferSearch:
     delivery_mode: str | None = None
     max_price: int | None = None
     q: str | None = None
+    accepting_new_people: bool | None = None
     sort: str = "relevance"
 
     def scope(self) -> str:
@@ -130,6 +131,8 @@ def search_offers(
         stmt = stmt.where(Offer.category == search.category)
     if search.max_price is not None:
         stmt = stmt.where(Offer.price_pence <= search.max_price)
+    if search.accepting_new_people is not None:
+        stmt = stmt.where(Offer.accepting_new_people.is_(search.accepting_new_people))
     codes = _area_codes(session, actor, search)
     if codes:
         stmt = stmt.where(_area_condition(codes, search.delivery_mode))
