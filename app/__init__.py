@@ -111,6 +111,7 @@ def _api_blueprints() -> list[Blueprint]:
     from budgets.caseload.routes import blp as caseload
     from budgets.funding.routes import blp as budgets
     from budgets.ledger.routes import blp as ledger
+    from budgets.payments.routes import blp as payments
     from budgets.plans.routes import blp as plans
     from budgets.providers.offers.routes import blp as offers
     from budgets.providers.routes import blp as providers
@@ -127,6 +128,7 @@ def _api_blueprints() -> list[Blueprint]:
         offers,
         bookings,
         claims,
+        payments,
         employment,
         data_protection,
     ]

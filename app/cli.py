@@ -18,8 +18,10 @@ from app.schema_migrations import upgrade_to_head
 def register_cli(app: Flask) -> None:
     """Attach our commands to the app's CLI."""
     from auth.cli import register_auth_cli
+    from budgets.payments.cli import register_payment_commands
 
     register_auth_cli(app)
+    register_payment_commands(app)
 
     @app.cli.command("upgrade-db")
     def upgrade_db() -> None:

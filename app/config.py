@@ -99,6 +99,26 @@ class BaseConfig:
     # Logging
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 
+    # Stripe (payments to providers; see README "Payments through Stripe")
+    STRIPE_SECRET_KEY: str | None = os.environ.get("STRIPE_SECRET_KEY")
+    STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "https://api.stripe.com")
+    # One secret, or several comma-separated (the platform and the Connect endpoint).
+    STRIPE_WEBHOOK_SECRET: str | None = os.environ.get("STRIPE_WEBHOOK_SECRET")
+    STRIPE_WEBHOOK_TOLERANCE_SECONDS = _env_int("STRIPE_WEBHOOK_TOLERANCE_SECONDS", 300)
+    STRIPE_TIMEOUT_SECONDS = float(_env_int("STRIPE_TIMEOUT_SECONDS", 30))
+    STRIPE_MAX_NETWORK_RETRIES = _env_int("STRIPE_MAX_NETWORK_RETRIES", 2)
+    STRIPE_CONNECT_COUNTRY = os.environ.get("STRIPE_CONNECT_COUNTRY", "GB")
+    STRIPE_CONNECT_RETURN_URL = os.environ.get(
+        "STRIPE_CONNECT_RETURN_URL", "https://app.choice-and-control.example/stripe/return"
+    )
+    STRIPE_CONNECT_REFRESH_URL = os.environ.get(
+        "STRIPE_CONNECT_REFRESH_URL", "https://app.choice-and-control.example/stripe/refresh"
+    )
+    # Retrying payments whose outcome is unknown: doubling from the base, up to the max.
+    PAYMENT_RETRY_BASE_SECONDS = _env_int("PAYMENT_RETRY_BASE_SECONDS", 30)
+    PAYMENT_RETRY_MAX_SECONDS = _env_int("PAYMENT_RETRY_MAX_SECONDS", 3600)
+    PAYMENT_LEASE_SECONDS = _env_int("PAYMENT_LEASE_SECONDS", 120)
+
     @classmethod
     def database_url(cls, instance_path: str) -> str:
         if cls.DATABASE_URL:
@@ -149,6 +169,15 @@ class ProductionConfig(BaseConfig):
                     )
         if str(settings.get("DATABASE_URL", "")).startswith("sqlite"):
             raise ConfigurationError("DATABASE_URL must point at PostgreSQL in production")
+        # Payments are off until a Stripe key is set; once it is, the webhook secret must be.
+        stripe_key = settings.get("STRIPE_SECRET_KEY")
+        if stripe_key:
+            if not str(stripe_key).startswith(("sk_live_", "rk_live_", "sk_test_", "rk_test_")):
+                raise ConfigurationError("STRIPE_SECRET_KEY is not a Stripe secret key")
+            if not str(settings.get("STRIPE_WEBHOOK_SECRET") or "").startswith("whsec_"):
+                raise ConfigurationError(
+                    "STRIPE_WEBHOOK_SECRET must be set (whsec_...) when STRIPE_SECRET_KEY is"
+                )
 
 
 CONFIGS: dict[str, type[BaseConfig]] = {

@@ -13,6 +13,7 @@ from auth.demo import (
 )
 from budgets.bookings.demo import seed_bookings
 from budgets.demo import seed_budgets
+from budgets.payments.demo import seed_payments
 from budgets.providers.demo import seed_providers
 from employment.demo import seed_employment
 
@@ -24,6 +25,7 @@ def seed_demo(session: Session, *, base_url: str) -> None:
     seed_budgets(session)
     # After the budgets demo: bookings need the demo people's approved plans.
     seed_bookings(session)
+    seed_payments(session)
     seed_employment(session)
     session.commit()
 

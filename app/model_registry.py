@@ -13,6 +13,7 @@ from auth import models as account_models
 from budgets.bookings import models as booking_models
 from budgets.funding import models as funding_models
 from budgets.ledger import models as ledger_models
+from budgets.payments import models as payment_models
 from budgets.plans import models as plan_models
 from budgets.providers import models as provider_models
 from budgets.providers.offers import models as offer_models
@@ -31,6 +32,7 @@ MODEL_MODULES = (
     plan_models,
     ledger_models,
     employment_models,
+    payment_models,
 )
 
 metadata = Base.metadata

@@ -32,6 +32,7 @@ from auth.models import (
 from budgets.bookings.models import Booking, Claim
 from budgets.funding.models import Budget, BudgetChange, FundingStream
 from budgets.ledger.models import LedgerEntry
+from budgets.payments.models import Payment, PaymentRefund
 from budgets.plans.models import CarePlan, PlanDecision, PlanLine, PlanOutcome
 from employment import models as ips
 
@@ -325,6 +326,35 @@ HOLDINGS: list[Holding] = [
         Category.PERSONAL,
         "Providers' claims for deliveries to the person",
         _person_rows(Claim),
+    ),
+    Holding(
+        "payments",
+        Category.PERSONAL,
+        "Payments to providers from the person's budget",
+        _person_rows(Payment),
+    ),
+    Holding(
+        "payment_refunds",
+        Category.PERSONAL,
+        "Money taken back from providers into the person's budget",
+        lambda s: select(PaymentRefund).where(
+            PaymentRefund.payment_id.in_(select(Payment.id).where(Payment.person_id == s.person_id))
+        ),
+    ),
+    Holding(
+        "provider_stripe_accounts",
+        Category.ORGANISATIONAL,
+        "Providers' Stripe connected accounts and their readiness to be paid",
+    ),
+    Holding(
+        "provider_payouts",
+        Category.ORGANISATIONAL,
+        "Payouts from providers' Stripe balances to their banks",
+    ),
+    Holding(
+        "stripe_events",
+        Category.OPERATIONAL,
+        "Ids of Stripe webhook events received, so each is applied once",
     ),
 ]
 

@@ -18,7 +18,8 @@ from app.notifications import notify
 from auth.actor import Actor
 from auth.models import Invitation, PasswordReset, Person, ProviderMembership, Representation
 from budgets.funding.models import BudgetChange
-from budgets.plans.models import PlanDecision
+from budgets.payments.models import Payment, PaymentRefund
+from budgets.plans.models import PlanDecision, PlanLine
 from employment import models as ips
 from tests.app.test_errors import assert_problem
 from tests.budgets.booking_builders import build_booking, build_claim
@@ -92,6 +93,7 @@ def _seed_one_row_of_everything_personal(session: Session):  # type: ignore[no-u
     )
     session.add(PasswordReset(token_hash=new_id(), user_id=user.id, expires_at=in_an_hour))
     _seed_employment_support(session, person_id=user.person_id)
+    _seed_payment(session, line=line)
     record_audit(
         session,
         actor=Actor(user_id=representative.id, client_id="test-app"),
@@ -102,6 +104,32 @@ def _seed_one_row_of_everything_personal(session: Session):  # type: ignore[no-u
     )
     session.flush()
     return user
+
+
+def _seed_payment(session: Session, *, line: PlanLine) -> None:
+    payment = Payment(
+        claim_id=new_id(),
+        booking_id=new_id(),
+        organisation_id=build_provider(session).id,
+        plan_line_id=line.id,
+        budget_id=line.plan.budget_id,
+        person_id=line.plan.person_id,
+        amount_pence=2_000,
+        status="paid",
+        idempotency_key=f"payment-{new_id()}",
+    )
+    session.add(payment)
+    session.flush()
+    session.add(
+        PaymentRefund(
+            payment_id=payment.id,
+            amount_pence=500,
+            reason="Session cancelled",
+            status="reversed",
+            idempotency_key=f"refund-{new_id()}",
+        )
+    )
+    session.flush()
 
 
 def _seed_employment_support(session: Session, *, person_id: str) -> None:

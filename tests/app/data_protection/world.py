@@ -16,8 +16,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app.db import new_id
 from auth.models import Person, User
 from auth.roles import BACK_OFFICE_SCOPES
+from budgets.payments.models import Payment
 from budgets.providers.models import ProviderOrganisation
 from employment import models as ips
 from tests.budgets.booking_builders import build_booking, build_claim
@@ -103,6 +105,18 @@ def build_world(session: Session) -> World:
         is_competitive=True,
     )
     session.add_all([appointment, job, ips.VocationalProfile(referral_id=referral.id)])
+    payment = Payment(
+        claim_id=claim.id,
+        booking_id=booking.id,
+        organisation_id=organisation.id,
+        plan_line_id=line.id,
+        budget_id=line.plan.budget_id,
+        person_id=person.id,
+        amount_pence=1_000,
+        status="paid",
+        idempotency_key=f"payment-{new_id()}",
+    )
+    session.add(payment)
     session.flush()
     world = World(person=person, person_user=person_user)
     world.records.update(
@@ -121,6 +135,7 @@ def build_world(session: Session) -> World:
             "referral": referral,
             "appointment": appointment,
             "job": job,
+            "payment": payment,
         }
     )
     world.outsiders = _outsiders(session)
@@ -175,6 +190,7 @@ RESOLVERS: dict[str, Callable[[World], Any]] = {
     "offer_id": _id("offer"),
     "booking_id": _id("booking"),
     "claim_id": _id("claim"),
+    "payment_id": _id("payment"),
     "year": lambda world: 2026,
     "month": lambda world: 4,
 }

@@ -1,0 +1,1 @@
+"""Paying providers through Stripe Connect: onboarding, transfers, webhooks, reconciliation."""
