@@ -83,3 +83,7 @@ class BookingQueryArgsSchema(PageArgsSchema):
     status = ma.fields.String(validate=ma.validate.OneOf([str(s) for s in BookingStatus]))
     person_id = ma.fields.String(validate=ma.validate.Length(max=36))
     organisation_id = ma.fields.String(validate=ma.validate.Length(max=36))
+    plan_line_id = ma.fields.String(
+        validate=ma.validate.Length(max=36),
+        metadata={"description": "Only bookings against this plan line"},
+    )

@@ -204,6 +204,7 @@ def list_bookings(
     status: str | None = None,
     person_id: str | None = None,
     organisation_id: str | None = None,
+    plan_line_id: str | None = None,
 ) -> Page[Booking]:
     """Bookings the caller may see, newest first, optionally for one person, org or status."""
     require_read_scope(actor)
@@ -214,12 +215,14 @@ def list_bookings(
         stmt = stmt.where(Booking.person_id == person_id)
     if organisation_id:
         stmt = stmt.where(Booking.organisation_id == organisation_id)
+    if plan_line_id:
+        stmt = stmt.where(Booking.plan_line_id == plan_line_id)
     result = keyset_page(
         session,
         stmt,
         keys=[Booking.id],
         page=page,
-        scope=f"bookings:{status}:{person_id}:{organisation_id}",
+        scope=f"bookings:{status}:{person_id}:{organisation_id}:{plan_line_id}",
         descending=True,
     )
     record_audit(

@@ -76,7 +76,9 @@ class _OrganisationFields(StrictSchema):
     contact_phone = ma.fields.String(
         allow_none=True, validate=ma.validate.Regexp(r"^\+?[0-9 ()-]{6,20}$")
     )
-    website = ma.fields.URL(allow_none=True, schemes={"https", "http"})
+    website = ma.fields.URL(
+        allow_none=True, schemes={"https", "http"}, validate=ma.validate.Length(max=300)
+    )
 
     @ma.validates_schema
     def _regulated_care_needs_cqc(self, data: dict[str, Any], **_: Any) -> None:
@@ -152,7 +154,7 @@ class MemberSchema(StrictSchema):
 class MemberCreateSchema(StrictSchema):
     """Add an existing account to the organisation as staff or owner."""
 
-    email = ma.fields.Email(required=True)
+    email = ma.fields.Email(required=True, validate=ma.validate.Length(max=254))
     membership_role = ma.fields.String(
         load_default="staff", validate=ma.validate.OneOf(["owner", "staff"])
     )

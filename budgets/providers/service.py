@@ -18,8 +18,8 @@ from app.versioning import check_if_match
 from auth.access import require_role
 from auth.actor import Actor
 from auth.models import ProviderMembership, User, UserRole
-from auth.passwords import hash_password
 from auth.roles import Role
+from auth.service import add_user_with_password, find_user_by_email
 from budgets.providers.areas import parse_area
 from budgets.providers.models import OrganisationStatus, ProviderArea, ProviderOrganisation
 
@@ -75,23 +75,17 @@ def _add_membership(session: Session, user: User, organisation_id: str, role: st
     )
 
 
-def _user_by_email(session: Session, email: str) -> User | None:
-    return session.scalars(select(User).where(func.lower(User.email) == email.lower())).first()
-
-
 def sign_up_provider(
     session: Session, *, organisation: dict[str, Any], owner: dict[str, Any]
 ) -> tuple[ProviderOrganisation, User]:
     """Register a new provider organisation and create the account of its first owner."""
-    email = owner["email"].lower()
-    if _user_by_email(session, email) is not None:
-        raise Conflict("An account with this email already exists; sign in and register there.")
-    user = User(
-        email=email,
+    user = add_user_with_password(
+        session,
+        email=owner["email"],
         display_name=owner["display_name"],
-        password_hash=hash_password(owner["password"]),
+        password=owner["password"],
+        roles=[Role.PROVIDER_STAFF],
     )
-    session.add(user)
     record = _new_organisation(organisation)
     session.add(record)
     session.flush()
@@ -325,7 +319,7 @@ def add_member(
         raise NotFound("No such provider organisation.")
     if not _is_owner(session, actor, organisation_id):
         raise Forbidden("Only an owner can add people to the organisation.")
-    user = _user_by_email(session, email)
+    user = find_user_by_email(session, email)
     if user is None:
         raise NotFound("No account with this email; ask them to create one first.")
     already = session.scalar(

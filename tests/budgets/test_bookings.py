@@ -373,6 +373,12 @@ def test_representative_and_broker_book_for_the_person(client, world: World, db_
         f"/v1/bookings?person_id={world.person.id}", headers=world.h(world.person_user)
     ).json
     assert len(mine["items"]) == 2
+    on_line = client.get(
+        f"/v1/bookings?plan_line_id={world.line.id}", headers=world.h(world.person_user)
+    ).json
+    assert len(on_line["items"]) == 2
+    elsewhere = client.get("/v1/bookings?plan_line_id=other", headers=world.h(world.person_user))
+    assert elsewhere.json["items"] == []
 
 
 def test_booking_is_idempotent(client, world: World) -> None:  # type: ignore[no-untyped-def]
@@ -384,3 +390,16 @@ def test_booking_is_idempotent(client, world: World) -> None:  # type: ignore[no
     assert world.committed() == 18_000
     other = client.post("/v1/bookings", json=booking_body(world, units=2), headers=headers)
     assert other.status_code == 422
+
+
+def test_confirm_due_claims_command(app, client, world: World) -> None:  # type: ignore[no-untyped-def]
+    booking = book(client, world).json
+    provider = world.h(world.staff)
+    client.post(f"/v1/bookings/{booking['id']}/accept", headers=provider)
+    client.post(
+        f"/v1/bookings/{booking['id']}/claims",
+        json={"delivered_on": "2026-11-03", "units": 1},
+        headers=provider,
+    )
+    result = app.test_cli_runner().invoke(args=["confirm-due-claims"])
+    assert result.exit_code == 0 and "confirmed 0 claims" in result.output

@@ -71,6 +71,10 @@ def test_filters(client, db_session) -> None:  # type: ignore[no-untyped-def]
     assert search("delivery_mode=online") == {therapy_online.id}
     assert search("max_price=2000&category=personal_assistant") == {pa_ls6.id}
     assert search("max_price=2200&category=personal_assistant") == {pa_ls6.id, pa_ls7.id}
+    pa_ls7.accepting_new_people = False
+    db_session.flush()
+    assert pa_ls7.id not in search("accepting_new_people=true")
+    assert search("accepting_new_people=false") == {pa_ls7.id}
     for bad in ("area=Leeds", "category=alcohol", "max_price=-1", "sort=cheapest"):
         assert client.get(f"/v1/offers?{bad}", headers=headers).status_code == 422, bad
 

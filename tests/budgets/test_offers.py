@@ -168,3 +168,16 @@ def test_back_office_client_manages_its_offers(client, db_session) -> None:  # t
     )
     other = build_offer(db_session, status="draft")
     assert client.post(f"/v1/offers/{other.id}/publish", headers=headers).status_code == 404
+
+
+def test_out_of_range_values_are_422_not_500(client, db_session) -> None:  # type: ignore[no-untyped-def]
+    org, staff = _org_with_owner(db_session)
+    url = f"/v1/providers/{org.id}/offers"
+    for body in ({**OFFER, "capacity": 2**40}, {**OFFER, "title": "x" * 201}):
+        assert client.post(url, json=body, headers=staff).status_code == 422
+    etag = client.get(f"/v1/providers/{org.id}", headers=staff).headers["ETag"]
+    long_site = "https://example.com/" + "a" * 300
+    response = client.patch(
+        f"/v1/providers/{org.id}", json={"website": long_site}, headers={**staff, "If-Match": etag}
+    )
+    assert response.status_code == 422

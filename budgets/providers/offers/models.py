@@ -10,18 +10,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import (
-    JSON,
-    Boolean,
-    ColumnElement,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    func,
-    text,
-)
-from sqlalchemy.dialects import postgresql  # noqa: F401 (registers to_tsvector's types)
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, IdMixin, TimestampMixin
@@ -52,6 +42,8 @@ class Offer(IdMixin, TimestampMixin, Base):
         ),
         Index("ix_offers_status_price_pence_id", "status", "price_pence", "id"),
         Index("ix_offers_organisation_id_id", "organisation_id", "id"),
+        # Serves free-text search on PostgreSQL (on SQLite the column stays empty).
+        Index("ix_offers_search_document", "search_document", postgresql_using="gin"),
     )
 
     organisation_id: Mapped[str] = mapped_column(ForeignKey("provider_organisations.id"))
@@ -77,6 +69,11 @@ class Offer(IdMixin, TimestampMixin, Base):
     status: Mapped[str] = mapped_column(String(16), default=OfferStatus.DRAFT)
     published_at: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # The weighted text-search document (title above description), kept by a PostgreSQL
+    # trigger so ranking reads it instead of re-parsing every match. Never loaded.
+    search_document: Mapped[str | None] = mapped_column(
+        Text().with_variant(TSVECTOR(), "postgresql"), deferred=True
+    )
 
     organisation: Mapped[ProviderOrganisation] = relationship(lazy="raise")
     areas: Mapped[list[OfferArea]] = relationship(
@@ -129,19 +126,3 @@ class OfferArea(Base):
     code: Mapped[str] = mapped_column(String(10), primary_key=True)
 
     offer: Mapped[Offer] = relationship(back_populates="areas")
-
-
-def search_vector() -> ColumnElement[Any]:
-    """The weighted text-search document of an offer (PostgreSQL): title above description."""
-    columns = Offer.__table__.c
-    # Text (not literal columns) so the Index below finds its table from the real columns.
-    language = text(f"'{SEARCH_LANGUAGE}'")
-    title = func.setweight(func.to_tsvector(language, columns.title), text("'A'"))
-    description = func.setweight(func.to_tsvector(language, columns.description), text("'B'"))
-    return title.op("||")(description)
-
-
-# Serves free-text search; PostgreSQL only (SQLite searches with LIKE, see offers/search.py).
-Index("ix_offers_search_vector", search_vector(), postgresql_using="gin").ddl_if(
-    dialect="postgresql"
-)

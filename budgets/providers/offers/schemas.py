@@ -88,7 +88,9 @@ class OfferUpdateSchema(StrictSchema):
     accessibility_notes = ma.fields.String(validate=ma.validate.Length(max=2000))
     cancellation_terms = ma.fields.Nested(CancellationTermsSchema)
     accepting_new_people = ma.fields.Boolean()
-    capacity = ma.fields.Integer(strict=True, allow_none=True, validate=ma.validate.Range(min=1))
+    capacity = ma.fields.Integer(
+        strict=True, allow_none=True, validate=ma.validate.Range(min=1, max=100_000)
+    )
 
 
 class OfferCreateSchema(OfferUpdateSchema):
@@ -141,6 +143,9 @@ class OfferSearchArgsSchema(PageArgsSchema):
     q = ma.fields.String(
         validate=ma.validate.Length(min=1, max=200),
         metadata={"description": "Words to look for in the title and description"},
+    )
+    accepting_new_people = ma.fields.Boolean(
+        metadata={"description": "true: only offers taking on new people"}
     )
     sort = ma.fields.String(
         load_default="relevance", validate=ma.validate.OneOf(["relevance", "price"])

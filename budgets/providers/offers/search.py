@@ -3,7 +3,8 @@ category, area, delivery mode, price and free text, sorted by relevance or price
 
 Every page is one query over indexed columns plus one to load the page's areas, whatever
 the page size or depth (keyset pagination, never OFFSET). Free text uses PostgreSQL full
-text search (a GIN index over weighted title and description); on SQLite, used for
+text search (a GIN index over a weighted title-and-description document that a
+trigger keeps); on SQLite, used for
 development and tests, it falls back to matching each word with LIKE.
 """
 
@@ -39,7 +40,6 @@ from budgets.providers.offers.models import (
     Offer,
     OfferArea,
     OfferStatus,
-    search_vector,
 )
 from budgets.providers.offers.service import offers_with_organisation
 
@@ -56,6 +56,7 @@ class OfferSearch:
     delivery_mode: str | None = None
     max_price: int | None = None
     q: str | None = None
+    accepting_new_people: bool | None = None
     sort: str = "relevance"
 
     def scope(self) -> str:
@@ -97,7 +98,7 @@ def _text_match(session: Session, q: str) -> tuple[ColumnElement[bool], ColumnEl
     """The condition an offer matches the words, and an integer relevance score."""
     if session.get_bind().dialect.name == "postgresql":
         query = func.websearch_to_tsquery(literal_column(f"'{SEARCH_LANGUAGE}'"), q)
-        vector = search_vector()
+        vector = Offer.search_document
         rank: ColumnElement[int] = cast(
             func.round(func.ts_rank(vector, query) * 1_000_000), Integer
         )
@@ -130,6 +131,8 @@ def search_offers(
         stmt = stmt.where(Offer.category == search.category)
     if search.max_price is not None:
         stmt = stmt.where(Offer.price_pence <= search.max_price)
+    if search.accepting_new_people is not None:
+        stmt = stmt.where(Offer.accepting_new_people.is_(search.accepting_new_people))
     codes = _area_codes(session, actor, search)
     if codes:
         stmt = stmt.where(_area_condition(codes, search.delivery_mode))
