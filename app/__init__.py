@@ -106,11 +106,15 @@ def _api_blueprints() -> list[Blueprint]:
     from app.data_protection.routes import blp as data_protection
     from auth.onboarding.routes import blp as onboarding
     from auth.routes import blp as accounts
+    from budgets.bookings.claims.routes import blp as claims
+    from budgets.bookings.routes import blp as bookings
     from budgets.caseload.routes import blp as caseload
     from budgets.funding.routes import blp as budgets
     from budgets.ledger.routes import blp as ledger
     from budgets.payments.routes import blp as payments
     from budgets.plans.routes import blp as plans
+    from budgets.providers.offers.routes import blp as offers
+    from budgets.providers.routes import blp as providers
     from employment.routes import blp as employment
 
     return [
@@ -120,6 +124,10 @@ def _api_blueprints() -> list[Blueprint]:
         ledger,
         plans,
         caseload,
+        providers,
+        offers,
+        bookings,
+        claims,
         payments,
         employment,
         data_protection,

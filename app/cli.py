@@ -61,7 +61,7 @@ def register_cli(app: Flask) -> None:
     def run_budget_tasks() -> None:
         """Apply budget changes that have fallen due and release scheduled money (daily)."""
         from app.db import utcnow
-        from budgets.funding.service import run_daily_budget_tasks
+        from budgets.funding.changes import run_daily_budget_tasks
 
         session = get_db().session_factory()
         try:

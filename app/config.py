@@ -93,6 +93,9 @@ class BaseConfig:
     # Data protection: days each kind of record is kept (see app/data_protection/retention.py)
     RETENTION_DAYS = _env_days("RETENTION_DAYS")
 
+    # Claims not confirmed or disputed within this many days confirm themselves.
+    CLAIM_CONFIRMATION_WINDOW_DAYS = _env_int("CLAIM_CONFIRMATION_WINDOW_DAYS", 7)
+
     # Logging
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 

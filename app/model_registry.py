@@ -10,11 +10,13 @@ from app import audit, idempotency, notifications
 from app.data_protection import models as data_protection_models
 from app.db import Base
 from auth import models as account_models
+from budgets.bookings import models as booking_models
 from budgets.funding import models as funding_models
 from budgets.ledger import models as ledger_models
 from budgets.payments import models as payment_models
 from budgets.plans import models as plan_models
 from budgets.providers import models as provider_models
+from budgets.providers.offers import models as offer_models
 from employment import models as employment_models
 
 MODEL_MODULES = (
@@ -24,6 +26,8 @@ MODEL_MODULES = (
     data_protection_models,
     account_models,
     provider_models,
+    offer_models,
+    booking_models,
     funding_models,
     plan_models,
     ledger_models,

@@ -3,14 +3,17 @@ employment record, and who to tell about it (the person and their representative
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.audit import record_audit
+from app.pagination import Page, PageRequest, keyset_page
 from auth.actor import Actor
 from auth.models import Representation, User
+from employment.access import require_visible_referral
 
 
 def audit(
@@ -44,3 +47,37 @@ def person_user_ids(session: Session, person_id: str) -> list[str]:
         )
     ).all()
     return [*own, *representatives]
+
+
+def page_of_referral_records(
+    session: Session,
+    *,
+    actor: Actor,
+    referral_id: str,
+    model: Any,
+    action: str,
+    page: PageRequest,
+    keys: Sequence[InstrumentedAttribute[Any]] | None = None,
+    descending: bool = True,
+) -> Page[Any]:
+    """One page of a referral's records of one kind (newest first), audited as a read."""
+    referral = require_visible_referral(session, actor, referral_id)
+    result = keyset_page(
+        session,
+        select(model).where(model.referral_id == referral.id),
+        keys=keys or [model.id],
+        page=page,
+        descending=descending,
+        scope=f"ips-{model.__tablename__}:{referral.id}",
+    )
+    audit(
+        session,
+        actor=actor,
+        action=action,
+        record_type="ips_referral",
+        record_id=referral.id,
+        person_id=referral.person_id,
+        count=len(result.items),
+    )
+    session.commit()
+    return result

@@ -171,7 +171,7 @@ def bearer_for_back_office(
     """Authorization headers for a provider back-office client (client credentials)."""
     client = ensure_test_client(
         session,
-        client_id=f"back-office-{organisation.id[:8]}",
+        client_id=f"back-office-{organisation.id[-12:]}",
         is_public=False,
         organisation_id=organisation.id,
         grant_types=["client_credentials"],
@@ -186,3 +186,32 @@ def bearer_for_back_office(
         with_refresh_token=False,
     )
     return {"Authorization": f"Bearer {issued.access_token}"}
+
+
+def build_offer(
+    session: Session,
+    *,
+    organisation: ProviderOrganisation | None = None,
+    areas: tuple[str, ...] = ("LS6",),
+    **overrides: Any,
+) -> Any:
+    """A published offer (in person in `areas`) of a verified provider unless overridden."""
+    from budgets.providers.offers.models import Offer, OfferArea
+
+    organisation = organisation or build_provider(session)
+    values: dict[str, Any] = {
+        "title": f"Support sessions {_n()}",
+        "description": "Friendly help at home and in the community.",
+        "category": "personal_assistant",
+        "unit": "hour",
+        "price_pence": 2000,
+        "delivers_in_person": True,
+        "languages": ["en"],
+        "status": "published",
+    }
+    values.update(overrides)
+    offer = Offer(organisation_id=organisation.id, **values)
+    offer.areas = [OfferArea(via="in_person", code=code) for code in areas]
+    session.add(offer)
+    session.flush()
+    return offer

@@ -29,6 +29,7 @@ from auth.models import (
     User,
     UserRole,
 )
+from budgets.bookings.models import Booking, Claim
 from budgets.funding.models import Budget, BudgetChange, FundingStream
 from budgets.ledger.models import LedgerEntry
 from budgets.payments.models import Payment, PaymentRefund
@@ -311,6 +312,20 @@ HOLDINGS: list[Holding] = [
         "provider_organisations",
         Category.ORGANISATIONAL,
         "Providers people buy support from",
+    ),
+    Holding(
+        "provider_service_areas",
+        Category.ORGANISATIONAL,
+        "Postcode districts and council areas each provider serves",
+    ),
+    Holding("offers", Category.ORGANISATIONAL, "What providers offer, at what price"),
+    Holding("offer_areas", Category.ORGANISATIONAL, "Where each offer is delivered"),
+    Holding("bookings", Category.PERSONAL, "Services the person booked", _person_rows(Booking)),
+    Holding(
+        "claims",
+        Category.PERSONAL,
+        "Providers' claims for deliveries to the person",
+        _person_rows(Claim),
     ),
     Holding(
         "payments",

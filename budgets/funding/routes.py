@@ -16,7 +16,7 @@ from app.pagination import PageArgsSchema, page_schema
 from app.versioning import version_etag
 from auth.guard import require_auth
 from auth.roles import Role, Scope
-from budgets.funding import service
+from budgets.funding import changes, service
 from budgets.funding.schemas import (
     BalancesArgsSchema,
     BalancesSchema,
@@ -105,7 +105,7 @@ class BudgetChanges(MethodView):
     @documents_problems(400, 404, 422)
     def get(self, args: dict[str, Any], budget_id: str) -> Any:
         """Adjustments, suspensions, endings and recoveries, newest first"""
-        return service.list_changes(
+        return changes.list_changes(
             get_session(), budget_id=budget_id, actor=g.actor, page=args["page"]
         )
 
@@ -116,4 +116,4 @@ class BudgetChanges(MethodView):
     @documents_problems(404, 409, 422)
     def post(self, data: dict[str, Any], budget_id: str) -> Any:
         """Increase, reduce (with notice), recover, suspend, reinstate or end a budget"""
-        return service.change_budget(get_session(), budget_id=budget_id, actor=g.actor, **data)
+        return changes.change_budget(get_session(), budget_id=budget_id, actor=g.actor, **data)

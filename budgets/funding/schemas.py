@@ -7,8 +7,8 @@ from typing import Any
 import marshmallow as ma
 
 from app.pagination import PageArgsSchema
+from budgets.funding.changes import CHANGE_KINDS, RECOVERY_GROUNDS
 from budgets.funding.models import BUDGET_STATUSES, HOLDING_OPTIONS, RELEASE_SCHEDULES, STREAM_KINDS
-from budgets.funding.service import CHANGE_KINDS, RECOVERY_GROUNDS
 from budgets.money_fields import Pence
 from budgets.plans.models import LINE_CATEGORIES
 

@@ -16,7 +16,7 @@ from app.pagination import PageArgsSchema, page_schema
 from app.versioning import version_etag
 from auth.guard import require_auth
 from auth.roles import Role, Scope
-from budgets.plans import rules, service, workflow
+from budgets.plans import lines, rules, service, workflow
 from budgets.plans.models import CarePlan
 from budgets.plans.schemas import (
     ApproveSchema,
@@ -27,6 +27,7 @@ from budgets.plans.schemas import (
     PlanLineUpdateSchema,
     PlanSchema,
     PlanUpdateSchema,
+    PurchaseCheckSchema,
     ReconsiderationAnswerSchema,
     ReconsiderationSchema,
     ReturnSchema,
@@ -71,6 +72,18 @@ class BudgetPlans(MethodView):
         )
 
 
+@blp.route("/budgets/<budget_id>/can-buy")
+class CanBuy(MethodView):
+    @require_auth(Scope.BUDGETS_READ)
+    @blp.arguments(PurchaseCheckSchema)
+    @blp.response(200, PlanCheckSchema)
+    @documents_problems(404, 422)
+    def post(self, data: dict[str, Any], budget_id: str) -> Any:
+        """Can this be bought from this budget and stream? Reasons if not (changes nothing)"""
+        findings = lines.check_purchase(get_session(), budget_id=budget_id, actor=g.actor, **data)
+        return {"ok": not findings, "findings": rules.findings_view(findings)}
+
+
 @blp.route("/plans/<plan_id>")
 class PlanItem(MethodView):
     @require_auth(Scope.BUDGETS_READ)
@@ -102,7 +115,7 @@ class PlanLines(MethodView):
     @documents_problems(404, 409, 422)
     def post(self, data: dict[str, Any], plan_id: str) -> Any:
         """Add a line (refused with reason codes if it breaks a rule)"""
-        plan, _ = service.add_line(get_session(), plan_id=plan_id, actor=g.actor, values=data)
+        plan, _ = lines.add_line(get_session(), plan_id=plan_id, actor=g.actor, values=data)
         return _tagged(plan, 201)
 
 
@@ -114,7 +127,7 @@ class PlanLineItem(MethodView):
     @documents_problems(404, 409, 412, 422, 428)
     def patch(self, data: dict[str, Any], plan_id: str, line_id: str) -> Any:
         """Change a line of a draft (rules checked again)"""
-        plan, _ = service.update_line(
+        plan, _ = lines.update_line(
             get_session(),
             plan_id=plan_id,
             line_id=line_id,
@@ -130,7 +143,7 @@ class PlanLineItem(MethodView):
     def delete(self, plan_id: str, line_id: str) -> Any:
         """Remove a line from a draft"""
         return _tagged(
-            service.delete_line(
+            lines.delete_line(
                 get_session(),
                 plan_id=plan_id,
                 line_id=line_id,
@@ -148,7 +161,7 @@ class HouseholdAgreement(MethodView):
     def post(self, plan_id: str, line_id: str) -> Any:
         """Record the commissioner's agreement to pay a family member in the household"""
         return _tagged(
-            service.record_household_agreement(
+            lines.record_household_agreement(
                 get_session(),
                 plan_id=plan_id,
                 line_id=line_id,

@@ -124,6 +124,14 @@ class FindingSchema(ma.Schema):
     line_id = ma.fields.String(dump_only=True, allow_none=True)
 
 
+class PurchaseCheckSchema(_Strict):
+    category = ma.fields.String(required=True, validate=ma.validate.OneOf(LINE_CATEGORIES))
+    description = ma.fields.String(required=True, validate=ma.validate.Length(min=2, max=500))
+    funding_stream_id = ma.fields.String(required=True, validate=ma.validate.Length(max=36))
+    start_date = ma.fields.Date(load_default=None)
+    end_date = ma.fields.Date(load_default=None)
+
+
 class PlanCheckSchema(ma.Schema):
     ok = ma.fields.Boolean(dump_only=True)
     findings = ma.fields.List(ma.fields.Nested(FindingSchema), dump_only=True)

@@ -1,4 +1,5 @@
-"""Writing care and support plans: create, revise, edit outcomes and lines, check rules.
+"""Writing care and support plans: create, revise, edit outcomes, check rules (lines are in
+`budgets.plans.lines`).
 
 Only a draft can change; every change bumps the plan's version, and edits must send the
 ETag they read in If-Match so two devices never silently overwrite each other.
@@ -6,21 +7,19 @@ ETag they read in If-Match so two devices never silently overwrite each other.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.audit import record_audit
-from app.db import new_id, utcnow
-from app.domain_errors import Conflict, InvalidState, NotFound, ValidationFailed
+from app.db import utcnow
+from app.domain_errors import Conflict, InvalidState, NotFound
 from app.pagination import Page, PageRequest, keyset_page
 from app.versioning import check_if_match
 from auth.access import can_see_person, require_role
 from auth.actor import Actor
 from auth.roles import Role
-from budgets.dates import occurrences
 from budgets.funding.models import Budget
 from budgets.funding.service import visible_budget
 from budgets.ledger import service as ledger
@@ -28,7 +27,7 @@ from budgets.plans import rules
 from budgets.plans.models import CarePlan, PlanLine, PlanOutcome
 
 OPEN_STATUSES = ("draft", "submitted", "reconsideration_requested")
-_LINE_FIELDS = (
+LINE_FIELDS = (
     "category",
     "description",
     "outcome_positions",
@@ -81,7 +80,7 @@ def lock_plan(
     return plan
 
 
-def _editable(
+def editable_plan(
     session: Session, *, plan_id: str, actor: Actor, if_match: list[str] | None
 ) -> CarePlan:
     plan = lock_plan(session, plan_id=plan_id, actor=actor, if_match=if_match)
@@ -90,7 +89,7 @@ def _editable(
     return plan
 
 
-def _touch(plan: CarePlan) -> None:
+def touch(plan: CarePlan) -> None:
     plan.version += 1
     plan.updated_at = utcnow()
 
@@ -110,7 +109,7 @@ def line_facts(line: PlanLine) -> rules.LineFacts:
     )
 
 
-def _allocated(session: Session, budget: Budget) -> dict[str, int]:
+def allocated_by_stream(session: Session, budget: Budget) -> dict[str, int]:
     return {
         stream_id: figures.allocated
         for stream_id, figures in ledger.balances(session, budget_id=budget.id).streams.items()
@@ -123,7 +122,7 @@ def plan_findings(session: Session, plan: CarePlan, *, for_submission: bool) -> 
     assert budget is not None
     facts = [line_facts(line) for line in plan.lines]
     findings = [finding for fact in facts for finding in rules.check_line(fact, budget)]
-    findings += rules.check_totals(facts, allocated_by_stream=_allocated(session, budget))
+    findings += rules.check_totals(facts, allocated_by_stream=allocated_by_stream(session, budget))
     if for_submission:
         findings += rules.check_for_submission(facts, outcome_count=len(plan.outcomes))
     return findings
@@ -234,7 +233,7 @@ def revise_plan(session: Session, *, plan_id: str, actor: Actor) -> CarePlan:
             currency=line.currency,
             household_agreement_by_user_id=line.household_agreement_by_user_id,
             household_agreement_at=line.household_agreement_at,
-            **{name: getattr(line, name) for name in _LINE_FIELDS},
+            **{name: getattr(line, name) for name in LINE_FIELDS},
         )
         session.add(copy)
     session.flush()
@@ -289,137 +288,15 @@ def update_plan(
 ) -> CarePlan:
     """Change a draft's outcomes, risks or review arrangements."""
     require_role(actor, Role.PERSON, Role.REPRESENTATIVE, Role.BROKER)
-    plan = _editable(session, plan_id=plan_id, actor=actor, if_match=if_match)
+    plan = editable_plan(session, plan_id=plan_id, actor=actor, if_match=if_match)
     if outcomes is not None:
         _set_outcomes(session, plan, outcomes)
     if risks is not None:
         plan.risks = risks
     if review_arrangements is not None:
         plan.review_arrangements = review_arrangements
-    _touch(plan)
+    touch(plan)
     audit_plan(session, actor, "care_plan.update", plan)
-    session.commit()
-    return plan
-
-
-def _planned_total(values: dict[str, Any]) -> int:
-    start: date = values["start_date"]
-    end: date = values["end_date"]
-    if end < start:
-        raise ValidationFailed({"end_date": ["Must be on or after start_date."]})
-    return (
-        int(values["unit_cost_pence"])
-        * int(values["quantity"])
-        * occurrences(start, end, values["frequency"])
-    )
-
-
-def _check_line_write(session: Session, plan: CarePlan, line: PlanLine) -> None:
-    """Refuse a line that breaks a line rule, or takes the plan over budget."""
-    budget = session.get(Budget, plan.budget_id)
-    assert budget is not None
-    findings = rules.check_line(line_facts(line), budget)
-    facts = [line_facts(other) for other in plan.lines if other.id != line.id]
-    facts.append(line_facts(line))
-    findings += rules.check_totals(facts, allocated_by_stream=_allocated(session, budget))
-    rules.refuse_if_any(findings)
-
-
-def add_line(
-    session: Session, *, plan_id: str, actor: Actor, values: dict[str, Any]
-) -> tuple[CarePlan, PlanLine]:
-    """Add what will be bought to a draft plan, checking the rules first."""
-    require_role(actor, Role.PERSON, Role.REPRESENTATIVE, Role.BROKER)
-    plan = _editable(session, plan_id=plan_id, actor=actor, if_match=["*"])
-    line = PlanLine(
-        plan_id=plan.id,
-        lineage_id=new_id(),
-        planned_total_pence=_planned_total(values),
-        **{name: values.get(name) for name in _LINE_FIELDS if name in values},
-    )
-    _check_line_write(session, plan, line)
-    session.add(line)
-    session.flush()
-    session.expire(plan, ["lines"])
-    _touch(plan)
-    audit_plan(session, actor, "care_plan.line.add", plan, line_id=line.id)
-    session.commit()
-    return plan, line
-
-
-def _line_of(plan: CarePlan, line_id: str) -> PlanLine:
-    for line in plan.lines:
-        if line.id == line_id:
-            return line
-    raise NotFound("No such line in this plan.")
-
-
-def update_line(
-    session: Session,
-    *,
-    plan_id: str,
-    line_id: str,
-    actor: Actor,
-    if_match: list[str] | None,
-    values: dict[str, Any],
-) -> tuple[CarePlan, PlanLine]:
-    """Change a line of a draft plan, checking the rules again."""
-    require_role(actor, Role.PERSON, Role.REPRESENTATIVE, Role.BROKER)
-    plan = _editable(session, plan_id=plan_id, actor=actor, if_match=if_match)
-    line = _line_of(plan, line_id)
-    budget = session.get(Budget, plan.budget_id)
-    assert budget is not None
-    if "funding_stream_id" in values and values["funding_stream_id"] not in {
-        stream.id for stream in budget.streams
-    }:
-        raise ValidationFailed({"funding_stream_id": ["Not a funding stream of this budget."]})
-    for name, value in values.items():
-        setattr(line, name, value)
-    if values.keys() & {
-        "category",
-        "description",
-        "funding_stream_id",
-        "pays_household_family_member",
-    }:
-        # The agreement was for the line as it was; a changed line needs it again.
-        line.household_agreement_at = None
-        line.household_agreement_by_user_id = None
-    line.planned_total_pence = _planned_total({name: getattr(line, name) for name in _LINE_FIELDS})
-    _check_line_write(session, plan, line)
-    _touch(plan)
-    audit_plan(session, actor, "care_plan.line.update", plan, line_id=line.id)
-    session.commit()
-    return plan, line
-
-
-def delete_line(
-    session: Session, *, plan_id: str, line_id: str, actor: Actor, if_match: list[str] | None
-) -> CarePlan:
-    """Remove a line from a draft plan."""
-    require_role(actor, Role.PERSON, Role.REPRESENTATIVE, Role.BROKER)
-    plan = _editable(session, plan_id=plan_id, actor=actor, if_match=if_match)
-    session.delete(_line_of(plan, line_id))
-    session.flush()
-    session.expire(plan, ["lines"])
-    _touch(plan)
-    audit_plan(session, actor, "care_plan.line.delete", plan, line_id=line_id)
-    session.commit()
-    return plan
-
-
-def record_household_agreement(
-    session: Session, *, plan_id: str, line_id: str, actor: Actor, if_match: list[str] | None
-) -> CarePlan:
-    """Record the commissioner's agreement to pay a family member in the same household."""
-    require_role(actor, Role.ADMIN)
-    plan = _editable(session, plan_id=plan_id, actor=actor, if_match=if_match)
-    line = _line_of(plan, line_id)
-    if not line.pays_household_family_member:
-        raise InvalidState("This line does not pay a family member in the household.")
-    line.household_agreement_by_user_id = actor.user_id
-    line.household_agreement_at = utcnow()
-    _touch(plan)
-    audit_plan(session, actor, "care_plan.household_agreement", plan, line_id=line.id)
     session.commit()
     return plan
 

@@ -11,13 +11,13 @@ from sqlalchemy.orm import Session
 
 from app.domain_errors import NotFound, RuleViolation
 from app.money import money
-from app.pagination import Page, PageRequest, keyset_page
+from app.pagination import Page, PageRequest
 from app.versioning import check_if_match
 from auth.actor import Actor
 from employment.access import require_managed_referral, require_visible_referral
 from employment.models import BenefitsPlanningSession, DisclosureDiscussion, VocationalProfile
 from employment.rates import estimate_uc_reduction
-from employment.trail import audit
+from employment.trail import audit, page_of_referral_records
 
 
 def get_profile(session: Session, *, actor: Actor, referral_id: str) -> VocationalProfile:
@@ -113,25 +113,14 @@ def list_disclosures(
     session: Session, *, actor: Actor, referral_id: str, page: PageRequest
 ) -> Page[DisclosureDiscussion]:
     """Every disclosure discussion, most recently recorded first."""
-    referral = require_visible_referral(session, actor, referral_id)
-    result = keyset_page(
-        session,
-        select(DisclosureDiscussion).where(DisclosureDiscussion.referral_id == referral.id),
-        keys=[DisclosureDiscussion.id],
-        page=page,
-        descending=True,
-        scope=f"ips-disclosures:{referral.id}",
-    )
-    audit(
+    return page_of_referral_records(
         session,
         actor=actor,
+        referral_id=referral_id,
+        model=DisclosureDiscussion,
         action="disclosure.list",
-        record_type="ips_referral",
-        record_id=referral.id,
-        person_id=referral.person_id,
+        page=page,
     )
-    session.commit()
-    return result
 
 
 def describe_benefits_session(record: BenefitsPlanningSession) -> dict[str, Any]:
@@ -208,24 +197,14 @@ def list_benefits_sessions(
     session: Session, *, actor: Actor, referral_id: str, page: PageRequest
 ) -> dict[str, Any]:
     """The person's benefits planning sessions, most recently recorded first."""
-    referral = require_visible_referral(session, actor, referral_id)
-    result = keyset_page(
-        session,
-        select(BenefitsPlanningSession).where(BenefitsPlanningSession.referral_id == referral.id),
-        keys=[BenefitsPlanningSession.id],
-        page=page,
-        descending=True,
-        scope=f"ips-benefits:{referral.id}",
-    )
-    audit(
+    result = page_of_referral_records(
         session,
         actor=actor,
+        referral_id=referral_id,
+        model=BenefitsPlanningSession,
         action="benefits_session.list",
-        record_type="ips_referral",
-        record_id=referral.id,
-        person_id=referral.person_id,
+        page=page,
     )
-    session.commit()
     return {
         "items": [describe_benefits_session(r) for r in result.items],
         "next_cursor": result.next_cursor,

@@ -10,13 +10,13 @@ from sqlalchemy.orm import Session
 from app.db import utcnow
 from app.domain_errors import InvalidState, NotFound, RuleViolation
 from app.notifications import notify
-from app.pagination import Page, PageRequest, keyset_page
+from app.pagination import Page, PageRequest
 from auth.actor import Actor
-from employment.access import require_managed_referral, require_visible_referral
+from employment.access import require_managed_referral
 from employment.models import Appointment, Contact, EmploymentSpecialist, Job, Referral
 from employment.referrals.service import note_direct_contact
 from employment.rules import ON_CASELOAD_STATES
-from employment.trail import audit, person_user_ids
+from employment.trail import audit, page_of_referral_records, person_user_ids
 
 
 def acting_specialist_id(session: Session, actor: Actor, referral: Referral) -> str | None:
@@ -90,26 +90,14 @@ def list_contacts(
     session: Session, *, actor: Actor, referral_id: str, page: PageRequest
 ) -> Page[Contact]:
     """Contacts for a referral, most recently recorded first."""
-    referral = require_visible_referral(session, actor, referral_id)
-    result = keyset_page(
-        session,
-        select(Contact).where(Contact.referral_id == referral.id),
-        keys=[Contact.id],
-        page=page,
-        descending=True,
-        scope=f"ips-contacts:{referral.id}",
-    )
-    audit(
+    return page_of_referral_records(
         session,
         actor=actor,
+        referral_id=referral_id,
+        model=Contact,
         action="contact.list",
-        record_type="ips_referral",
-        record_id=referral.id,
-        person_id=referral.person_id,
-        count=len(result.items),
+        page=page,
     )
-    session.commit()
-    return result
 
 
 def book_appointment(
@@ -191,21 +179,13 @@ def list_appointments(
     session: Session, *, actor: Actor, referral_id: str, page: PageRequest
 ) -> Page[Appointment]:
     """A referral's appointments, soonest first."""
-    referral = require_visible_referral(session, actor, referral_id)
-    result = keyset_page(
-        session,
-        select(Appointment).where(Appointment.referral_id == referral.id),
-        keys=[Appointment.starts_at, Appointment.id],
-        page=page,
-        scope=f"ips-appointments:{referral.id}",
-    )
-    audit(
+    return page_of_referral_records(
         session,
         actor=actor,
+        referral_id=referral_id,
+        model=Appointment,
         action="appointment.list",
-        record_type="ips_referral",
-        record_id=referral.id,
-        person_id=referral.person_id,
+        page=page,
+        keys=[Appointment.starts_at, Appointment.id],
+        descending=False,
     )
-    session.commit()
-    return result

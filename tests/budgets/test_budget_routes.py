@@ -100,6 +100,16 @@ def test_other_people_get_404(client: FlaskClient, db_session: Session, cast: Ca
                 client.get(f"{URL}/{budget['id']}{path}", headers=headers), 404, "not-found"
             )
     assert client.get(URL, headers=bearer_for(db_session, cast.stranger)).get_json()["items"] == []
+    change = {"kind": "suspension", "reason": "Not yours to change"}
+    assert_problem(
+        client.post(
+            f"{URL}/{budget['id']}/changes",
+            json=change,
+            headers=bearer_for(db_session, cast.other_admin),
+        ),
+        404,
+        "not-found",
+    )
     assert_problem(
         client.post(URL, json=allocation(cast), headers=bearer_for(db_session, cast.other_admin)),
         404,

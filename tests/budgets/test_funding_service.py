@@ -8,8 +8,9 @@ from sqlalchemy.orm import Session
 
 from app.db import utcnow
 from auth.actor import Actor
+from budgets.funding.changes import change_budget, run_daily_budget_tasks
 from budgets.funding.models import BudgetChange, FundingPolicy
-from budgets.funding.service import change_budget, policy_for, run_daily_budget_tasks
+from budgets.funding.service import policy_for
 from budgets.ledger import service as ledger
 from tests.budgets.builders import build_budget
 from tests.builders import build_admin, build_commissioner

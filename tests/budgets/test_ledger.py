@@ -20,6 +20,7 @@ from app.domain_errors import InvalidState, NotFound, RuleViolation
 from auth.actor import Actor
 from auth.models import Person
 from budgets.funding.models import Budget
+from budgets.ledger import allocation, posting
 from budgets.ledger import service as ledger
 from budgets.ledger.models import LedgerEntry
 from budgets.ledger.statements import monthly_statement, statement_csv
@@ -347,9 +348,13 @@ def test_concurrent_commitments_never_overspend(committed_app: Flask) -> None:
 def test_statement_carries_earlier_months_into_the_opening_balance(
     db_session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(ledger, "utcnow", lambda: datetime(2026, 4, 10, 9, 0, tzinfo=UTC))
+    def at(moment: datetime) -> None:
+        for module in (ledger, posting, allocation):
+            monkeypatch.setattr(module, "utcnow", lambda: moment)
+
+    at(datetime(2026, 4, 10, 9, 0, tzinfo=UTC))
     line = build_approved_line(db_session, budget_pence=100_000, line_pence=50_000)
-    monkeypatch.setattr(ledger, "utcnow", lambda: datetime(2026, 5, 3, 9, 0, tzinfo=UTC))
+    at(datetime(2026, 5, 3, 9, 0, tzinfo=UTC))
     _commit(db_session, line.id, 20_000)
     _move(db_session, ledger.record_spend, line.id, 20_000)
     reader = build_user(db_session)

@@ -420,3 +420,47 @@ def test_no_new_plan_on_a_suspended_budget(flow: Flow, budget: Budget, db_sessio
     db_session.flush()
     response = flow.call("POST", f"/v1/budgets/{budget.id}/plans", flow.person, json={})
     assert_problem(response, 409, "invalid-state")
+
+
+def test_can_buy_answers_before_anything_is_written(
+    flow: Flow, budget: Budget, client: FlaskClient, db_session: Session, cast: Cast
+) -> None:
+    path = f"/v1/budgets/{budget.id}/can-buy"
+    ok = client.post(
+        path,
+        json={
+            "category": "equipment",
+            "description": "A shower chair",
+            "funding_stream_id": budget.streams[0].id,
+        },
+        headers=flow.person,
+    )
+    assert ok.status_code == 200 and ok.get_json() == {"ok": True, "findings": []}
+    no = client.post(
+        path,
+        json={
+            "category": "therapy",
+            "description": "Betting shop vouchers",
+            "funding_stream_id": budget.streams[1].id,
+            "start_date": "2027-05-01",
+        },
+        headers=flow.person,
+    ).get_json()
+    assert not no["ok"]
+    assert [f["code"] for f in no["findings"]] == [
+        "never-allowed-item",
+        "category-not-payable-from-stream",
+        "line-outside-budget-period",
+    ]
+    assert_problem(
+        client.post(path, json={"category": "x"}, headers=flow.person), 422, "validation-error"
+    )
+    assert_problem(
+        client.post(
+            path,
+            json={"category": "equipment", "description": "Chair", "funding_stream_id": "s"},
+            headers=bearer_for(db_session, cast.stranger),
+        ),
+        404,
+        "not-found",
+    )

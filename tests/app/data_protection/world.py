@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -21,12 +22,14 @@ from auth.roles import BACK_OFFICE_SCOPES
 from budgets.payments.models import Payment
 from budgets.providers.models import ProviderOrganisation
 from employment import models as ips
+from tests.budgets.booking_builders import build_booking, build_claim
 from tests.budgets.builders import build_approved_line
 from tests.builders import (
     bearer_for,
     bearer_for_back_office,
     build_admin,
     build_broker,
+    build_offer,
     build_person_user,
     build_provider,
     build_provider_staff,
@@ -64,7 +67,7 @@ class World:
 
 
 # Records anyone signed in may read: the directory of providers, offers and IPS services.
-PUBLIC_RECORDS = {"service", "organisation"}
+PUBLIC_RECORDS = {"service", "organisation", "offer", "member"}
 
 
 def build_world(session: Session) -> World:
@@ -74,6 +77,16 @@ def build_world(session: Session) -> World:
     representative = build_representative(session, person=person)
     line = build_approved_line(session, person=person)
     organisation = build_provider(session)
+    member = build_provider_staff(session, organisation=organisation)
+    offer = build_offer(
+        session,
+        organisation=organisation,
+        category=line.category,
+        unit=line.unit,
+        price_pence=line.unit_cost_pence,
+    )
+    booking = build_booking(session, line=line, offer=offer, units=1)
+    claim = build_claim(session, booking=booking, status="submitted")
     service = build_service(session, organisation=organisation)
     specialist = build_specialist(session, service=service)
     broker = session.get(User, person.broker_id)
@@ -82,10 +95,19 @@ def build_world(session: Session) -> World:
     appointment = ips.Appointment(
         referral_id=referral.id, starts_at=datetime(2026, 12, 1, 10, tzinfo=UTC), mode="remote"
     )
-    session.add_all([appointment, ips.VocationalProfile(referral_id=referral.id)])
+    job = ips.Job(
+        referral_id=referral.id,
+        employer_name="Leeds Library",
+        role="Library assistant",
+        start_date=date(2026, 6, 1),
+        hours_per_week=Decimal("16"),
+        hourly_pay_pence=1250,
+        is_competitive=True,
+    )
+    session.add_all([appointment, job, ips.VocationalProfile(referral_id=referral.id)])
     payment = Payment(
-        claim_id=new_id(),
-        booking_id=new_id(),
+        claim_id=claim.id,
+        booking_id=booking.id,
         organisation_id=organisation.id,
         plan_line_id=line.id,
         budget_id=line.plan.budget_id,
@@ -104,10 +126,15 @@ def build_world(session: Session) -> World:
             "plan": line.plan,
             "line": line,
             "organisation": organisation,
+            "member": member,
+            "offer": offer,
+            "booking": booking,
+            "claim": claim,
             "service": service,
             "specialist": specialist,
             "referral": referral,
             "appointment": appointment,
+            "job": job,
             "payment": payment,
         }
     )
@@ -116,9 +143,7 @@ def build_world(session: Session) -> World:
         "person": bearer_for(session, person_user),
         "representative": bearer_for(session, representative),
         "broker": bearer_for(session, broker),
-        "provider_staff": bearer_for(
-            session, build_provider_staff(session, organisation=organisation)
-        ),
+        "provider_staff": bearer_for(session, member),
         "admin": bearer_for(session, build_admin(session, commissioner_id=person.commissioner_id)),
     }
     return world
@@ -159,9 +184,22 @@ RESOLVERS: dict[str, Callable[[World], Any]] = {
     "specialist_id": _id("specialist"),
     "referral_id": _id("referral"),
     "appointment_id": _id("appointment"),
+    "job_id": _id("job"),
     "organisation_id": _id("organisation"),
+    "user_id": _id("member"),
+    "offer_id": _id("offer"),
+    "booking_id": _id("booking"),
+    "claim_id": _id("claim"),
     "payment_id": _id("payment"),
-    "claim_id": lambda world: world.records["payment"].claim_id,
     "year": lambda world: 2026,
     "month": lambda world: 4,
+}
+
+
+# Query arguments a GET needs to be answered at all (so the sweep reaches the access check).
+QUERIES: dict[str, str] = {
+    "/v1/employment/services/<service_id>/metrics": "period_start=2026-04-01&period_end=2027-03-31",
+    "/v1/employment/services/<service_id>/metrics.csv": (
+        "period_start=2026-04-01&period_end=2027-03-31"
+    ),
 }

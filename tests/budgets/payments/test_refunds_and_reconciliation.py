@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from budgets.ledger import service as ledger
 from budgets.payments.models import Payment, PaymentRefund
-from tests.budgets.payments.builders import FakeClaimBook, PaymentWorld, build_claim, build_world
+from tests.budgets.payments.builders import PaymentWorld, build_claim, build_world
 from tests.budgets.payments.conftest import deliver
 from tests.builders import bearer_for, build_admin
 from tests.fake_stripe import FakeStripe
@@ -28,12 +28,11 @@ def paid(
     client: FlaskClient,
     db_session: Session,
     fake_stripe: FakeStripe,
-    claim_book: FakeClaimBook,
     world: PaymentWorld,
 ) -> dict[str, Any]:
-    claim = build_claim(db_session, claim_book, world, amount_pence=6_000)
+    claim = build_claim(db_session, world, amount_pence=6_000)
     response = client.post(
-        f"/v1/claims/{claim.claim_id}/payments", headers=bearer_for(db_session, world.admin)
+        f"/v1/claims/{claim.id}/payments", headers=bearer_for(db_session, world.admin)
     )
     assert response.json["status"] == "paid"
     return dict(response.json)
@@ -148,7 +147,6 @@ def test_reconciliation_finds_both_kinds_of_mismatch(
     client: FlaskClient,
     db_session: Session,
     fake_stripe: FakeStripe,
-    claim_book: FakeClaimBook,
     world: PaymentWorld,
     paid: dict[str, Any],
 ) -> None:
@@ -158,9 +156,9 @@ def test_reconciliation_finds_both_kinds_of_mismatch(
     assert "0 mismatch(es)" in clean.output
 
     stray = fake_stripe.add_transfer_directly(amount=999, destination=world.stripe_account_id)
-    second = build_claim(db_session, claim_book, world, amount_pence=2_500)
+    second = build_claim(db_session, world, amount_pence=2_500)
     made = client.post(
-        f"/v1/claims/{second.claim_id}/payments", headers=bearer_for(db_session, world.admin)
+        f"/v1/claims/{second.id}/payments", headers=bearer_for(db_session, world.admin)
     )
     fake_stripe.delete_transfer(made.json["stripe_transfer_id"])
 
@@ -178,13 +176,12 @@ def test_pay_pending_command_runs_once(
     client: FlaskClient,
     db_session: Session,
     fake_stripe: FakeStripe,
-    claim_book: FakeClaimBook,
     world: PaymentWorld,
 ) -> None:
-    claim = build_claim(db_session, claim_book, world)
+    claim = build_claim(db_session, world)
     fake_stripe.inject("server_error", path="/v1/transfers")
     pending = client.post(
-        f"/v1/claims/{claim.claim_id}/payments", headers=bearer_for(db_session, world.admin)
+        f"/v1/claims/{claim.id}/payments", headers=bearer_for(db_session, world.admin)
     )
     assert pending.json["status"] == "pending"
     payment = db_session.get(Payment, pending.json["id"])

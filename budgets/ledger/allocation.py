@@ -1,0 +1,138 @@
+"""Money in and out of a budget: allocation from the commissioner, scheduled releases,
+reductions and recovery. Add and flush only; the caller holds the budget lock and commits."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy.orm import Session
+
+from app.db import utcnow
+from app.domain_errors import RuleViolation
+from auth.actor import Actor
+from budgets.dates import periods_started
+from budgets.funding.models import Budget
+from budgets.ledger.balances import stream_sums
+from budgets.ledger.models import LedgerEntry
+from budgets.ledger.posting import post_transaction, require_positive
+
+_RELEASE_STEP_MONTHS = {"monthly": 1, "quarterly": 3}
+
+
+def release_due_funds(
+    session: Session, *, budget: Budget, today: date, actor: Actor | None = None
+) -> list[LedgerEntry]:
+    """Release each stream's share that has fallen due under the budget's release schedule.
+
+    The first share is released at allocation; later ones as each month or quarter begins.
+    The caller holds the budget lock.
+    """
+    if budget.release_schedule in _RELEASE_STEP_MONTHS:
+        begun, total = periods_started(
+            budget.period_start,
+            budget.period_end,
+            _RELEASE_STEP_MONTHS[budget.release_schedule],
+            today,
+        )
+        begun = max(begun, 1)
+    else:
+        begun, total = 1, 1
+    posted: list[LedgerEntry] = []
+    sums = stream_sums(session, budget.id)
+    for stream in budget.streams:
+        figures = sums.get(stream.id, {})
+        allocated = -figures.get("commissioner", 0)
+        unreleased = figures.get("unreleased", 0)
+        due = min(allocated * min(begun, total) // total - (allocated - unreleased), unreleased)
+        if due > 0:
+            posted += post_transaction(
+                session,
+                budget=budget,
+                funding_stream_id=stream.id,
+                kind="release",
+                legs=[("unreleased", None, -due), ("available", None, due)],
+                cause_type="release_schedule",
+                cause_id=budget.id,
+                actor=actor,
+                note=None,
+            )
+    return posted
+
+
+def allocate_funds(
+    session: Session,
+    *,
+    budget: Budget,
+    funding_stream_id: str,
+    amount_pence: int,
+    cause_type: str,
+    cause_id: str | None,
+    actor: Actor | None,
+    kind: str = "allocation",
+    today: date | None = None,
+    note: str | None = None,
+) -> list[LedgerEntry]:
+    """Give a stream more money from the commissioner, releasing whatever is already due."""
+    require_positive(amount_pence)
+    entries = post_transaction(
+        session,
+        budget=budget,
+        funding_stream_id=funding_stream_id,
+        kind=kind,
+        legs=[("commissioner", None, -amount_pence), ("unreleased", None, amount_pence)],
+        cause_type=cause_type,
+        cause_id=cause_id,
+        actor=actor,
+        note=note,
+    )
+    return entries + release_due_funds(
+        session, budget=budget, today=today or utcnow().date(), actor=actor
+    )
+
+
+def reduce_allocation(
+    session: Session,
+    *,
+    budget: Budget,
+    funding_stream_id: str,
+    amount_pence: int,
+    kind: str,
+    cause_type: str,
+    cause_id: str | None,
+    actor: Actor | None,
+    note: str | None = None,
+) -> list[LedgerEntry]:
+    """Return money to the commissioner: unreleased money first, then available money.
+
+    Committed and spent money is never taken back here; the caller holds the budget lock.
+    `kind` is `adjustment` (a reduction) or `recovery` (unspent money recovered).
+    """
+    require_positive(amount_pence)
+    sums = stream_sums(session, budget.id).get(funding_stream_id, {})
+    unreleased = sums.get("unreleased", 0)
+    available = sums.get("available", 0)
+    from_unreleased = 0 if kind == "recovery" else min(unreleased, amount_pence)
+    from_available = amount_pence - from_unreleased
+    if from_available > available:
+        raise RuleViolation(
+            "exceeds-uncommitted-funds",
+            "That is more than the money in this funding stream that is not already "
+            "committed or spent.",
+            available=from_unreleased + available,
+        )
+    legs: list[tuple[str, str | None, int]] = [("commissioner", None, amount_pence)]
+    if from_unreleased:
+        legs.append(("unreleased", None, -from_unreleased))
+    if from_available:
+        legs.append(("available", None, -from_available))
+    return post_transaction(
+        session,
+        budget=budget,
+        funding_stream_id=funding_stream_id,
+        kind=kind,
+        legs=legs,
+        cause_type=cause_type,
+        cause_id=cause_id,
+        actor=actor,
+        note=note,
+    )

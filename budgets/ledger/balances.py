@@ -1,0 +1,157 @@
+"""Balances from the ledger: sums of postings per account, stream and plan line.
+
+Nothing here writes; `budgets.ledger.service` re-exports `balances` and the figures types
+as part of the ledger's contract.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from budgets.funding.models import FundingStream
+from budgets.ledger.models import LedgerEntry
+from budgets.plans.models import CarePlan, PlanLine
+
+
+@dataclass(frozen=True)
+class Balance:
+    """Money figures in pence; `available` is released money not yet committed or spent."""
+
+    allocated: int = 0
+    released: int = 0
+    committed: int = 0
+    spent: int = 0
+    available: int = 0
+
+
+@dataclass(frozen=True)
+class LineBalance:
+    """A plan line's figures: its planned cost, what is committed and spent against it."""
+
+    plan_line_id: str
+    lineage_id: str
+    planned: int
+    committed: int
+    spent: int
+
+    @property
+    def available(self) -> int:
+        return self.planned - self.committed - self.spent
+
+
+@dataclass(frozen=True)
+class BudgetBalances:
+    """Balances of a budget overall, per funding stream and per plan line."""
+
+    overall: Balance
+    streams: dict[str, Balance] = field(default_factory=dict)
+    lines: dict[str, LineBalance] = field(default_factory=dict)
+
+
+def stream_sums(session: Session, budget_id: str) -> dict[str, dict[str, int]]:
+    rows = session.execute(
+        select(
+            LedgerEntry.funding_stream_id, LedgerEntry.account, func.sum(LedgerEntry.amount_pence)
+        )
+        .where(LedgerEntry.budget_id == budget_id)
+        .group_by(LedgerEntry.funding_stream_id, LedgerEntry.account)
+    ).all()
+    sums: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for stream_id, account, total in rows:
+        sums[stream_id][account] = int(total or 0)
+    return sums
+
+
+def balance_from(sums: dict[str, int]) -> Balance:
+    allocated = -sums.get("commissioner", 0)
+    return Balance(
+        allocated=allocated,
+        released=allocated - sums.get("unreleased", 0),
+        committed=sums.get("committed", 0),
+        spent=sums.get("spent", 0),
+        available=sums.get("available", 0),
+    )
+
+
+def _lineage_sums(session: Session, lineage_ids: Iterable[str]) -> dict[str, dict[str, int]]:
+    ids = sorted(set(lineage_ids))
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(PlanLine.lineage_id, LedgerEntry.account, func.sum(LedgerEntry.amount_pence))
+        .join(PlanLine, PlanLine.id == LedgerEntry.plan_line_id)
+        .where(PlanLine.lineage_id.in_(ids))
+        .group_by(PlanLine.lineage_id, LedgerEntry.account)
+    ).all()
+    sums: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for lineage_id, account, total in rows:
+        sums[lineage_id][account] = int(total or 0)
+    return sums
+
+
+def line_balance(session: Session, line: PlanLine) -> LineBalance:
+    """What is planned, committed and spent on this line (across plan versions)."""
+    sums = _lineage_sums(session, [line.lineage_id]).get(line.lineage_id, {})
+    return LineBalance(
+        plan_line_id=line.id,
+        lineage_id=line.lineage_id,
+        planned=line.planned_total_pence,
+        committed=sums.get("committed", 0),
+        spent=sums.get("spent", 0),
+    )
+
+
+def balances(session: Session, *, budget_id: str, plan_id: str | None = None) -> BudgetBalances:
+    """Allocated, released, committed, spent and available from the ledger's postings.
+
+    Per-line figures are for the lines of `plan_id`, or of the budget's approved plan.
+    """
+    by_stream = stream_sums(session, budget_id)
+    stream_ids = session.scalars(
+        select(FundingStream.id).where(FundingStream.budget_id == budget_id)
+    ).all()
+    streams = {stream_id: balance_from(by_stream.get(stream_id, {})) for stream_id in stream_ids}
+    overall = Balance(
+        allocated=sum(b.allocated for b in streams.values()),
+        released=sum(b.released for b in streams.values()),
+        committed=sum(b.committed for b in streams.values()),
+        spent=sum(b.spent for b in streams.values()),
+        available=sum(b.available for b in streams.values()),
+    )
+    if plan_id is None:
+        plan_id = session.scalar(
+            select(CarePlan.id).where(
+                CarePlan.budget_id == budget_id, CarePlan.status == "approved"
+            )
+        )
+    lines = (
+        list(session.scalars(select(PlanLine).where(PlanLine.plan_id == plan_id)).all())
+        if plan_id
+        else []
+    )
+    lineage = _lineage_sums(session, [line.lineage_id for line in lines])
+    line_balances = {
+        line.id: LineBalance(
+            plan_line_id=line.id,
+            lineage_id=line.lineage_id,
+            planned=line.planned_total_pence,
+            committed=lineage.get(line.lineage_id, {}).get("committed", 0),
+            spent=lineage.get(line.lineage_id, {}).get("spent", 0),
+        )
+        for line in lines
+    }
+    return BudgetBalances(overall=overall, streams=streams, lines=line_balances)
+
+
+def line_sums(session: Session, plan_line_id: str) -> dict[str, int]:
+    rows = session.execute(
+        select(LedgerEntry.account, func.sum(LedgerEntry.amount_pence))
+        .where(LedgerEntry.plan_line_id == plan_line_id)
+        .group_by(LedgerEntry.account)
+    ).all()
+    return {account: int(total or 0) for account, total in rows}

@@ -1,0 +1,89 @@
+"""Writing to the ledger: locking a budget and adding one balanced transaction."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.audit import record_audit
+from app.db import new_id, utcnow
+from app.domain_errors import NotFound, ValidationFailed
+from auth.actor import Actor
+from budgets.funding.models import Budget
+from budgets.ledger.models import LedgerEntry
+
+
+def lock_budget(session: Session, budget_id: str) -> Budget:
+    """The budget, re-read under a row lock held until the caller's transaction ends."""
+    budget = session.scalars(
+        select(Budget)
+        .where(Budget.id == budget_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
+    if budget is None:
+        raise NotFound("No such budget.")
+    return budget
+
+
+def post_transaction(
+    session: Session,
+    *,
+    budget: Budget,
+    funding_stream_id: str,
+    kind: str,
+    legs: list[tuple[str, str | None, int]],
+    cause_type: str,
+    cause_id: str | None,
+    actor: Actor | None,
+    note: str | None,
+) -> list[LedgerEntry]:
+    """Add one balanced transaction: `legs` are (account, plan line id, signed amount)."""
+    if sum(amount for _, _, amount in legs) != 0:
+        raise AssertionError("a ledger transaction must sum to zero")
+    transaction_id = new_id()
+    now = utcnow()
+    entries = [
+        LedgerEntry(
+            transaction_id=transaction_id,
+            budget_id=budget.id,
+            funding_stream_id=funding_stream_id,
+            plan_line_id=line_id,
+            account=account,
+            kind=kind,
+            amount_pence=amount,
+            currency=budget.currency,
+            cause_type=cause_type,
+            cause_id=cause_id,
+            actor_user_id=actor.user_id if actor else None,
+            actor_client_id=actor.client_id if actor else None,
+            on_behalf_of_person_id=budget.person_id,
+            note=note,
+            occurred_at=now,
+        )
+        for account, line_id, amount in legs
+    ]
+    session.add_all(entries)
+    record_audit(
+        session,
+        actor=actor,
+        action=f"ledger.{kind}",
+        record_type="budget",
+        record_id=budget.id,
+        subject_person_id=budget.person_id,
+        details={
+            "transaction_id": transaction_id,
+            "amount_pence": sum(amount for _, _, amount in legs if amount > 0),
+            "funding_stream_id": funding_stream_id,
+            "plan_line_id": next((line for _, line, _ in legs if line), None),
+            "cause_type": cause_type,
+            "cause_id": cause_id,
+        },
+    )
+    session.flush()
+    return entries
+
+
+def require_positive(amount_pence: int) -> None:
+    if not isinstance(amount_pence, int) or isinstance(amount_pence, bool) or amount_pence <= 0:
+        raise ValidationFailed({"amount_pence": ["Must be a whole number of pence above zero."]})

@@ -1,0 +1,1 @@
+"""The person's own view of their IPS journey, for the app."""
