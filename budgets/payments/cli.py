@@ -36,7 +36,12 @@ def register_payment_commands(app: Flask) -> None:
                 report = drain_once(session, gateway=gateway, retry=retry, limit=limit)
                 failures = 0
                 if report.tried or once:
-                    click.echo(json.dumps({"payments": report.payments, "refunds": report.refunds}))
+                    summary = {
+                        "claims": report.claims,
+                        "payments": report.payments,
+                        "refunds": report.refunds,
+                    }
+                    click.echo(json.dumps(summary))
             except Exception:  # the database may be away; back off and try again
                 failures += 1
                 log.exception("payments pass failed")

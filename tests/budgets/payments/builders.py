@@ -77,9 +77,14 @@ def build_ready_provider(
 
 
 def build_world(
-    session: Session, fake: FakeStripe, *, line_pence: int = 50_000, ready: bool = True
+    session: Session,
+    fake: FakeStripe,
+    *,
+    line_pence: int = 50_000,
+    ready: bool = True,
+    person: Person | None = None,
 ) -> PaymentWorld:
-    line = build_approved_line(session, line_pence=line_pence)
+    line = build_approved_line(session, person=person, line_pence=line_pence)
     person = session.get(Person, line.plan.person_id)
     assert person is not None
     admin = build_admin(session, commissioner_id=person.commissioner_id)
