@@ -58,7 +58,7 @@ def build_ready_provider(
 ) -> tuple[ProviderOrganisation, User, str]:
     organisation = build_provider(session)
     owner = build_provider_staff(session, organisation=organisation)
-    remote = fake._create_account({"metadata": {"organisation_id": organisation.id}})
+    remote = fake.create_account_directly(organisation_id=organisation.id)
     if ready:
         fake.complete_onboarding(remote["id"])
     session.add(

@@ -107,9 +107,7 @@ def test_a_clawback_made_in_stripe_arrives_by_webhook_once(
     paid: dict[str, Any],
 ) -> None:
     before = available(db_session, world)
-    with fake_stripe._lock:
-        fake_stripe._create_reversal(paid["stripe_transfer_id"], {"amount": "1500"})
-    event = fake_stripe.events[-1]
+    event = fake_stripe.reverse_directly(paid["stripe_transfer_id"], 1_500)
     assert deliver(client, event).json["outcome"] == "applied"
     assert deliver(client, dict(event, id="evt_redelivered_copy")).json["outcome"] == "unchanged"
     assert available(db_session, world) == before + 1_500
