@@ -13,12 +13,53 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.domain_errors import Conflict
+from app.pagination import Page, PageRequest, keyset_page
 from employment.models import DatedRate
 
 MINIMUM_WAGE = "minimum_wage"
 UC_WORK_ALLOWANCE_WITH_HOUSING = "uc_work_allowance_with_housing"
 UC_WORK_ALLOWANCE_WITHOUT_HOUSING = "uc_work_allowance_without_housing"
 UC_TAPER = "uc_taper_rate"
+RATE_UNITS = {
+    MINIMUM_WAGE: "pence_per_hour",
+    UC_WORK_ALLOWANCE_WITH_HOUSING: "pence_per_month",
+    UC_WORK_ALLOWANCE_WITHOUT_HOUSING: "pence_per_month",
+    UC_TAPER: "basis_points",
+}
+
+
+def list_rates(session: Session, *, kind: str | None, page: PageRequest) -> Page[DatedRate]:
+    """The dated rates, optionally of one kind, in id order."""
+    stmt = select(DatedRate)
+    if kind:
+        stmt = stmt.where(DatedRate.kind == kind)
+    return keyset_page(session, stmt, keys=[DatedRate.id], page=page, scope=f"ips-rates:{kind}")
+
+
+def add_rate(
+    session: Session, *, kind: str, min_age: int, effective_from: date, value: int
+) -> DatedRate:
+    """Add a new regulated rate from its effective date (an operator task, e.g. each April)."""
+    taken = session.scalar(
+        select(DatedRate.id).where(
+            DatedRate.kind == kind,
+            DatedRate.min_age == min_age,
+            DatedRate.effective_from == effective_from,
+        )
+    )
+    if taken:
+        raise Conflict("A rate of this kind and age band already starts on that date.")
+    rate = DatedRate(
+        kind=kind,
+        min_age=min_age,
+        effective_from=effective_from,
+        value=value,
+        unit=RATE_UNITS[kind],
+    )
+    session.add(rate)
+    session.commit()
+    return rate
 
 
 def rate_in_force(session: Session, *, kind: str, on: date, age: int = 0) -> DatedRate | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from employment import rates_routes
 from employment.api import blp
 from employment.casework import routes as casework_routes
 from employment.jobs import routes as job_routes
@@ -17,5 +18,6 @@ __all__ = [
     "journey_routes",
     "metrics_routes",
     "provision_routes",
+    "rates_routes",
     "referral_routes",
 ]

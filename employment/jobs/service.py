@@ -8,16 +8,24 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.domain_errors import InvalidState, NotFound, RuleViolation
 from app.money import money
+from app.notifications import notify
 from app.pagination import PageRequest
 from app.versioning import check_if_match
 from auth.actor import Actor
 from auth.models import Person
 from employment.access import require_managed_referral, require_visible_referral
-from employment.models import Employer, Job, Referral
+from employment.models import (
+    BenefitsPlanningSession,
+    Employer,
+    EmploymentSpecialist,
+    Job,
+    Referral,
+)
 from employment.rates import minimum_wage_pence
 from employment.rules import ON_CASELOAD_STATES, hours_band
 from employment.trail import audit, page_of_referral_records
@@ -57,6 +65,35 @@ def describe_job(job: Job) -> dict[str, Any]:
         "end_reason": job.end_reason,
         "version": job.version,
     }
+
+
+def remind_benefits_planning(session: Session, *, referral: Referral, job: Job, why: str) -> None:
+    """Ask the person's specialist for benefits planning (before a start, on a change)."""
+    if why == "before_job_start":
+        done = session.scalar(
+            select(BenefitsPlanningSession.id).where(
+                BenefitsPlanningSession.referral_id == referral.id,
+                BenefitsPlanningSession.trigger == "before_job_start",
+            )
+        )
+        if done:
+            return
+    specialist = (
+        session.get(EmploymentSpecialist, referral.specialist_id)
+        if referral.specialist_id
+        else None
+    )
+    if specialist is None:
+        return
+    notify(
+        session,
+        user_ids=[specialist.user_id],
+        kind="ips.benefits_planning_due",
+        title="Benefits planning due",
+        body="A job start or a change of hours or pay needs a benefits planning session.",
+        record_type="ips_job",
+        record_id=job.id,
+    )
 
 
 def _hours(value: float) -> Decimal:
@@ -109,6 +146,7 @@ def record_job(
     _judge_competitive(session, job, person)
     session.add(job)
     session.flush()
+    remind_benefits_planning(session, referral=referral, job=job, why="before_job_start")
     audit(
         session,
         actor=actor,
@@ -178,6 +216,8 @@ def update_job(
     person = session.get(Person, referral.person_id)
     assert person is not None
     _judge_competitive(session, job, person)
+    if {"hours_per_week", "hourly_pay"} & set(changes):
+        remind_benefits_planning(session, referral=referral, job=job, why="hours_or_pay_change")
     job.version += 1
     audit(
         session,

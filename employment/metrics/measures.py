@@ -1,8 +1,30 @@
 """The IPS measures, computed from plain facts with exactly the definitions in DOMAIN.md.
 
 Pure functions over snapshots of the records (no database, no clock), so each definition
-can be checked against a hand-worked example. The definitions:
+can be checked against a hand-worked example.
+The definitions are in DEFINITIONS, which the API documentation shows too.
+"""
 
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from statistics import median
+from typing import Any
+
+from employment.jobs.follow_along import follow_along_status
+from employment.rules import (
+    ACTIVE_WINDOW,
+    HOURS_BANDS,
+    RAPID_JOB_SEARCH_DAYS,
+    SUSTAINMENT_WEEKS,
+    hours_band,
+)
+
+DEFINITIONS = """\
 - **Referral date**: the day the referral was accepted onto the caseload (`accepted_on`).
 - **Access**: a referral counts once, on the day of its first direct contact with the person
   (MHS116); reported for the period, the rolling 12 months ending on the period end, and
@@ -26,25 +48,6 @@ can be checked against a hand-worked example. The definitions:
 - **Job outcomes**: per funder rule, jobs whose hours and pay meet it and that lasted the
   weeks required (within its window); counted on the day the weeks are completed.
 """
-
-from __future__ import annotations
-
-from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import date, timedelta
-from decimal import Decimal
-from statistics import median
-from typing import Any
-
-from employment.jobs.follow_along import follow_along_status
-from employment.rules import (
-    ACTIVE_WINDOW,
-    HOURS_BANDS,
-    RAPID_JOB_SEARCH_DAYS,
-    SUSTAINMENT_WEEKS,
-    hours_band,
-)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from app.openapi import documents_problems
 from app.pagination import PageArgsSchema, page_schema
 from employment.api import blp, require_employment_read
 from employment.metrics import fidelity, service
-from employment.metrics.measures import __doc__ as DEFINITIONS
+from employment.metrics.measures import DEFINITIONS
 from employment.metrics.schemas import (
     FidelityPrefillArgsSchema,
     FidelityPrefillSchema,
@@ -29,16 +29,11 @@ class Metrics(MethodView):
     @require_employment_read
     @blp.arguments(MetricsQueryArgsSchema, location="query")
     @blp.response(200, MetricsSchema)
+    @blp.doc(description=f"For the service's staff and its commissioner's admins.\n\n{DEFINITIONS}")
     @documents_problems(404, 422)
     def get(self, args: dict[str, Any], service_id: str) -> Any:
-        """The service's IPS measures for a period, whole and per specialist.
-
-        For the staff running the service and admins of its commissioner.
-        """
+        """The service's IPS measures for a period, whole and per specialist."""
         return service.service_metrics(get_session(), actor=g.actor, service_id=service_id, **args)
-
-
-Metrics.get.__doc__ = f"{Metrics.get.__doc__}\n---\n{DEFINITIONS}"
 
 
 @blp.route("/services/<service_id>/metrics.csv")

@@ -118,6 +118,16 @@ class DischargeReferral(MethodView):
         )
 
 
+@blp.route("/referrals/<referral_id>/withdraw")
+class WithdrawReferral(MethodView):
+    @require_auth(Scope.EMPLOYMENT_WRITE)
+    @blp.response(200, ReferralSchema)
+    @documents_problems(404, 409)
+    def post(self, referral_id: str) -> Any:
+        """Leave the service yourself (or for the person you represent); you can rejoin later."""
+        return _tagged(service.withdraw(get_session(), actor=g.actor, referral_id=referral_id))
+
+
 @blp.route("/referrals/<referral_id>/contacts")
 class Contacts(MethodView):
     @require_employment_read

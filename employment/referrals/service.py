@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.db import utcnow
 from app.domain_errors import Conflict, Forbidden, InvalidState, NotFound, RuleViolation
+from app.notifications import notify
 from app.pagination import Page, PageRequest, keyset_page
 from auth.access import can_see_person
 from auth.actor import Actor
@@ -35,7 +36,7 @@ from employment.rules import (
     ON_CASELOAD_STATES,
     OPEN_STATES,
 )
-from employment.trail import audit
+from employment.trail import audit, person_user_ids
 
 
 def _source_for(session: Session, actor: Actor, service: IpsService, person_id: str) -> str:
@@ -77,6 +78,8 @@ def refer(
             "not-seeking-paid-work",
             "IPS is for people who want paid work; that is the only question it asks.",
         )
+    if received_on is not None and received_on > utcnow().date():
+        raise RuleViolation("date-in-future", "A referral cannot be received in the future.")
     if source == "clinician" and not referrer_team:
         raise RuleViolation("referrer-team-required", "Say which clinical team is referring.")
     open_referral = session.scalar(
@@ -252,6 +255,15 @@ def accept(
         specialist_id=specialist_id,
         override_reason=caseload_override_reason,
     )
+    notify(
+        session,
+        user_ids=person_user_ids(session, referral.person_id),
+        kind="ips.referral_accepted",
+        title="You have an employment specialist",
+        body="Your employment support referral was accepted. Your specialist will be in touch.",
+        record_type="ips_referral",
+        record_id=referral.id,
+    )
     session.commit()
     return referral
 
@@ -319,6 +331,37 @@ def discharge(
         record_id=referral.id,
         person_id=referral.person_id,
         reason=reason,
+    )
+    session.commit()
+    return referral
+
+
+def withdraw(session: Session, *, actor: Actor, referral_id: str) -> Referral:
+    """Leave the IPS service yourself (or for the person you represent), at any stage."""
+    referral = require_visible_referral(session, actor, referral_id, for_update=True)
+    if referral.person_id not in actor.own_person_ids:
+        raise Forbidden("Only the person (or their representative) can withdraw.")
+    _move(referral, DISCHARGED)
+    referral.discharged_on = max(utcnow().date(), referral.received_on)
+    referral.closure_reason = "person_chose_to_leave"
+    if referral.specialist_id:
+        specialist = session.get(EmploymentSpecialist, referral.specialist_id)
+        if specialist is not None:
+            notify(
+                session,
+                user_ids=[specialist.user_id],
+                kind="ips.referral_withdrawn",
+                title="Someone on your caseload has left the service",
+                record_type="ips_referral",
+                record_id=referral.id,
+            )
+    audit(
+        session,
+        actor=actor,
+        action="referral.withdraw",
+        record_type="ips_referral",
+        record_id=referral.id,
+        person_id=referral.person_id,
     )
     session.commit()
     return referral

@@ -31,7 +31,10 @@ REGULATED_RATES = _regulated_rates()
 
 
 @pytest.fixture(autouse=True)
-def regulated_rates(db_session: Session) -> None:
+def regulated_rates(request: pytest.FixtureRequest) -> None:
+    if "committed_app" in request.fixturenames:
+        return  # its own data, really committed; the rolled-back session would hold a lock
+    db_session: Session = request.getfixturevalue("db_session")
     if db_session.scalar(select(DatedRate.id).limit(1)) is not None:
         return
     for kind, age, day, value, unit in REGULATED_RATES:

@@ -253,3 +253,36 @@ class TestFollowAlong:
         fine = client.get(f"{url}?as_of=2025-06-09", headers=setup["staff"]).json["items"]
         assert fine[0]["overdue"] is False and fine[0]["last_support_on"] == "2025-06-05"
         assert client.get(url, headers=setup["other_staff"]).status_code == 404
+
+
+class TestBenefitsPlanningReminders:
+    def test_start_without_planning_and_pay_change_remind_the_specialist(  # type: ignore[no-untyped-def]
+        self, client, db_session, setup
+    ):
+        from sqlalchemy import select
+
+        from app.notifications import Notification
+
+        def reminders() -> int:
+            return len(
+                db_session.scalars(
+                    select(Notification).where(Notification.kind == "ips.benefits_planning_due")
+                ).all()
+            )
+
+        path = f"/v1/employment/referrals/{setup['referral'].id}/jobs"
+        job = client.post(path, json=_job(), headers=setup["staff"])
+        assert reminders() == 1
+        client.patch(
+            f"/v1/employment/jobs/{job.json['id']}",
+            json={"hourly_pay": {"amount": 1400, "currency": "GBP"}},
+            headers={**setup["staff"], "If-Match": job.headers["ETag"]},
+        )
+        assert reminders() == 2
+        client.post(
+            f"/v1/employment/referrals/{setup['referral'].id}/benefits-sessions",
+            json={"held_on": "2025-06-01", "trigger": "before_job_start"},
+            headers=setup["staff"],
+        )
+        client.post(path, json=_job(role="Second job"), headers=setup["staff"])
+        assert reminders() == 2  # planning was done before this start

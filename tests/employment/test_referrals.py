@@ -326,6 +326,10 @@ class TestLifeCycle:
             select(Notification.user_id).where(Notification.kind == "ips.appointment_booked")
         ).all()
         assert set(told) == {person.id, representative.id}
+        accepted = db_session.scalars(
+            select(Notification.user_id).where(Notification.kind == "ips.referral_accepted")
+        ).all()
+        assert set(accepted) == {person.id, representative.id}
         cancelled = client.post(
             f"/v1/employment/appointments/{booked.json['id']}/cancel", headers=headers
         )
@@ -429,3 +433,43 @@ class TestAccess:
             response = client.post(f"{URL}/{referral.id}/{action}", json=body, headers=headers)
             assert response.status_code == 404, action
         assert client.get(f"{URL}/{referral.id}/contacts", headers=headers).status_code == 404
+
+
+class TestWithdrawing:
+    def test_person_leaves_and_can_rejoin(self, client, db_session):  # type: ignore[no-untyped-def]
+        service = build_service(db_session)
+        specialist = build_specialist(db_session, service=service)
+        person = build_person_user(db_session)
+        referral = build_referral(
+            db_session,
+            service=service,
+            person_id=person.person_id,
+            status="accepted",
+            accepted_on=date(2025, 4, 2),
+            specialist_id=specialist.id,
+        )
+        headers = bearer_for(db_session, person)
+        left = client.post(f"{URL}/{referral.id}/withdraw", headers=headers)
+        assert left.status_code == 200
+        assert left.json["status"] == "discharged"
+        assert left.json["closure_reason"] == "person_chose_to_leave"
+        told = db_session.scalars(
+            select(Notification.user_id).where(Notification.kind == "ips.referral_withdrawn")
+        ).all()
+        assert told == [specialist.user_id]
+        assert client.post(f"{URL}/{referral.id}/withdraw", headers=headers).status_code == 409
+        rejoin = client.post(URL, json=_body(service.id, person.person_id), headers=headers)
+        assert rejoin.status_code == 201
+
+    def test_only_the_person_withdraws(self, client, db_session):  # type: ignore[no-untyped-def]
+        service = build_service(db_session)
+        broker = build_broker(db_session)
+        person = build_person_user(db_session)
+        db_session.get(Person, person.person_id).broker_id = broker.id
+        referral = build_referral(db_session, service=service, person_id=person.person_id)
+        path = f"{URL}/{referral.id}/withdraw"
+        assert client.post(path, headers=bearer_for(db_session, broker)).status_code == 403
+        other = build_person_user(db_session)
+        assert client.post(path, headers=bearer_for(db_session, other)).status_code == 404
+        staff = _staff_of(db_session, service)
+        assert client.post(path, headers=bearer_for(db_session, staff)).status_code == 403
