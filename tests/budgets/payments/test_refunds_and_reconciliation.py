@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from budgets.ledger import service as ledger
@@ -15,6 +15,7 @@ from budgets.payments.models import Payment, PaymentRefund
 from tests.budgets.payments.builders import PaymentWorld, build_claim, build_world
 from tests.budgets.payments.conftest import deliver
 from tests.builders import bearer_for, build_admin
+from tests.conftest import make_app
 from tests.fake_stripe import FakeStripe
 
 
@@ -194,3 +195,12 @@ def test_pay_pending_command_runs_once(
     assert continuous.exit_code == 0
     assert db_session.scalar(select(func.count()).select_from(Payment)) == 1
     assert len(fake_stripe.transfers) == 1
+
+
+def test_commands_without_stripe_configured_say_so(engine: Engine) -> None:
+    app = make_app(engine)
+    runner = app.test_cli_runner()
+    reconciled = runner.invoke(args=["reconcile-payments"])
+    assert reconciled.exit_code == 1 and "not configured" in reconciled.output
+    drained = runner.invoke(args=["pay-pending", "--once"])
+    assert drained.exit_code == 0, drained.output
