@@ -179,3 +179,29 @@ def test_connect_events_for_unknown_accounts_and_other_types_are_acknowledged(
 def test_the_signature_helper_is_the_sdks() -> None:
     header = stripe.WebhookSignature.generate_signature_header("{}", "whsec_x", 1)
     assert header.startswith("t=1,v1=")
+
+
+def test_a_provider_disconnecting_us_stops_payments_at_once(
+    client: FlaskClient,
+    db_session: Session,
+    fake_stripe: FakeStripe,
+    onboarded: ProviderStripeAccount,
+) -> None:
+    deliver(client, fake_stripe.complete_onboarding(onboarded.stripe_account_id))
+    event = {
+        "id": "evt_deauthorized",
+        "object": "event",
+        "type": "account.application.deauthorized",
+        "account": onboarded.stripe_account_id,
+        "created": fake_stripe.now(),
+        "data": {"object": {"id": "ca_platform", "object": "application"}},
+    }
+    assert deliver(client, event).json["outcome"] == "applied"
+    db_session.refresh(onboarded)
+    assert not onboarded.is_ready
+    assert onboarded.disabled_reason == "platform_access_revoked"
+    told = db_session.scalar(
+        select(func.count()).where(Notification.kind == "payments.account_restricted")
+    )
+    assert told == 1
+    assert deliver(client, event).json["outcome"] == "duplicate"
