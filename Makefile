@@ -6,7 +6,7 @@ PORT   ?= 5000
 HOST   ?= 127.0.0.1
 export FLASK_APP := app
 
-.PHONY: install run test lint typecheck unit bench openapi clean
+.PHONY: install run test lint typecheck unit bench openapi contract-check contract-release clean
 
 $(BIN)/activate:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed, found " + sys.version.split()[0]'
@@ -26,7 +26,7 @@ run: install
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
 ## Lint, type-check and run the suite (SQLite; PostgreSQL when TEST_DATABASE_URL is set)
-test: install lint typecheck unit
+test: install lint typecheck contract-check unit
 
 lint:
 	$(BIN)/ruff check .
@@ -42,6 +42,17 @@ unit:
 bench: install
 	@command -v wrk >/dev/null || apt-get install -y wrk || (echo "install wrk first" && false)
 	$(BIN)/python -m bench.run --scale $(or $(BENCH_SCALE),0.002) --duration $(or $(BENCH_SECONDS),10)
+## Regenerate mobile_contract/openapi.json from the code (commit the diff for review)
+openapi: install
+	$(BIN)/flask write-openapi
+
+## Fail when the live API breaks the latest release in mobile_contract/releases/
+contract-check: install
+	$(BIN)/flask check-contract
+
+## Store the live document as a new release: make contract-release VERSION=1.1.0
+contract-release: install
+	$(BIN)/flask release-contract $(VERSION)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

@@ -8,11 +8,15 @@ from typing import Any
 from flask import Flask, g
 from flask_smorest import Blueprint
 
+from app.app_version import init_app_version_gate
 from app.config import BaseConfig, config_from_environment
 from app.db import Database, build_engine
 from app.etag import init_etags
 from app.observability import init_observability
 from app.openapi import ProblemApi, register_problem_components
+from app.openapi_conventions import CrossCuttingResponsesPlugin
+from app.openapi_examples import ExamplesPlugin
+from app.rate_limits import init_rate_limits
 from app.request_context import current_request_id
 from app.requests import init_request_checks
 from app.security_headers import init_security_headers
@@ -39,8 +43,10 @@ def create_app(
         current_request_id.set(g.get("request_id"))
 
     init_request_checks(app)
+    init_app_version_gate(app)
     Database(build_engine(app.config["DATABASE_URL"], echo=app.config["SQL_ECHO"])).init_app(app)
     _init_api(app)
+    init_rate_limits(app)
     init_etags(app)
     init_security_headers(app)
     _init_oauth(app)
@@ -64,6 +70,7 @@ def _init_api(app: Flask) -> ProblemApi:
                 )
             },
             "servers": [{"url": "/"}],
+            "extra_plugins": [CrossCuttingResponsesPlugin(), ExamplesPlugin()],
         },
     )
     register_problem_components(api)
@@ -116,10 +123,12 @@ def _api_blueprints() -> list[Blueprint]:
     from budgets.providers.offers.routes import blp as offers
     from budgets.providers.routes import blp as providers
     from employment.routes import blp as employment
+    from mobile_contract.notifications.routes import blp as notifications
 
     return [
         accounts,
         onboarding,
+        notifications,
         budgets,
         ledger,
         plans,

@@ -13,6 +13,7 @@ from app.db import get_db, utcnow
 from app.demo import demo_summary, seed_demo
 from app.idempotency import purge_expired_idempotency_records
 from app.schema_migrations import upgrade_to_head
+from mobile_contract.cli import register_contract_cli
 
 
 def register_cli(app: Flask) -> None:
@@ -22,6 +23,7 @@ def register_cli(app: Flask) -> None:
 
     register_auth_cli(app)
     register_payment_commands(app)
+    register_contract_cli(app)
 
     @app.cli.command("upgrade-db")
     def upgrade_db() -> None:

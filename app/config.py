@@ -75,7 +75,6 @@ class BaseConfig:
     LOGIN_MAX_FAILURES = _env_int("LOGIN_MAX_FAILURES", 5)
     LOGIN_LOCKOUT_SECONDS = _env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60)
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "20 per minute")
-    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     INVITATION_LIFETIME_SECONDS = _env_int("INVITATION_LIFETIME_SECONDS", 7 * 24 * 3600)
     PASSWORD_RESET_LIFETIME_SECONDS = _env_int("PASSWORD_RESET_LIFETIME_SECONDS", 30 * 60)
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL")  # links in emails; request host if unset
@@ -95,6 +94,22 @@ class BaseConfig:
 
     # Claims not confirmed or disputed within this many days confirm themselves.
     CLAIM_CONFIRMATION_WINDOW_DAYS = _env_int("CLAIM_CONFIRMATION_WINDOW_DAYS", 7)
+    # Delta sync (app/sync.py): how long deletions are remembered, and how far `synced_at`
+    # trails the clock so changes committed during a sync are picked up next time.
+    SYNC_TOMBSTONE_RETENTION_DAYS = _env_int("SYNC_TOMBSTONE_RETENTION_DAYS", 90)
+    SYNC_OVERLAP_SECONDS = 30
+
+    # Mobile app: builds older than this get 426 (empty: no minimum). See app/app_version.py.
+    MIN_APP_VERSION = os.environ.get("MIN_APP_VERSION", "")
+
+    # Push notifications: which sender `flask send-pushes` uses (mobile_contract/notifications).
+    PUSH_SENDER = os.environ.get("PUSH_SENDER", "logging")
+
+    # Rate limits (Flask-Limiter syntax); counters in Redis when REDIS_URL is set.
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+    RATELIMIT_ENABLED = True
+    RATE_LIMIT_PER_CALLER = os.environ.get("RATE_LIMIT_PER_CALLER", "120/minute;2000/hour")
+    RATE_LIMIT_PER_CLIENT = os.environ.get("RATE_LIMIT_PER_CLIENT", "6000/minute")
 
     # Logging
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
@@ -146,6 +161,9 @@ class TestingConfig(BaseConfig):
     DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
     # Every test signs in from 127.0.0.1; the throttle has its own test with a low limit.
     LOGIN_RATE_LIMIT = "100000 per minute"
+    # One process-wide counter would make unrelated tests throttle each other; the
+    # rate-limit tests switch it on for their own app.
+    RATELIMIT_ENABLED = False
 
 
 class ProductionConfig(BaseConfig):

@@ -16,17 +16,19 @@ from budgets.demo import seed_budgets
 from budgets.payments.demo import seed_payments
 from budgets.providers.demo import seed_providers
 from employment.demo import seed_employment
+from mobile_contract.notifications.demo import seed_notifications
 
 
 def seed_demo(session: Session, *, base_url: str) -> None:
     """Load (or top up) the demo dataset; running it twice changes nothing."""
     seed_accounts(session, docs_redirect_uri=f"{base_url}/docs/assets/oauth2-redirect.html")
-    seed_providers(session)
     seed_budgets(session)
+    seed_providers(session)
     # After the budgets demo: bookings need the demo people's approved plans.
     seed_bookings(session)
     seed_employment(session)
     seed_payments(session)
+    seed_notifications(session)
     session.commit()
 
 

@@ -6,7 +6,7 @@ must be added to MODEL_MODULES.
 
 from __future__ import annotations
 
-from app import audit, idempotency, notifications
+from app import audit, idempotency, notifications, sync
 from app.data_protection import models as data_protection_models
 from app.db import Base
 from auth import models as account_models
@@ -18,12 +18,14 @@ from budgets.plans import models as plan_models
 from budgets.providers import models as provider_models
 from budgets.providers.offers import models as offer_models
 from employment import models as employment_models
+from mobile_contract.notifications import models as push_models
 
 MODEL_MODULES = (
     audit,
     idempotency,
     notifications,
     data_protection_models,
+    sync,
     account_models,
     provider_models,
     offer_models,
@@ -33,6 +35,7 @@ MODEL_MODULES = (
     ledger_models,
     employment_models,
     payment_models,
+    push_models,
 )
 
 metadata = Base.metadata

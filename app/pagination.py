@@ -16,7 +16,7 @@ from typing import Any, Generic, TypeVar
 import marshmallow as ma
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import Select, tuple_
+from sqlalchemy import Select, bindparam, tuple_
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.domain_errors import InvalidCursor
@@ -82,7 +82,11 @@ def keyset_page(
         if len(values) != len(keys):
             raise InvalidCursor("The cursor belongs to a different list or ordering.")
         row_key = tuple_(*keys)
-        stmt = stmt.where(row_key < tuple_(*values) if descending else row_key > tuple_(*values))
+        # Bind each value with its column's type, so e.g. UTCDateTime keys compare correctly.
+        bound = tuple_(
+            *(bindparam(None, v, type_=k.type) for k, v in zip(keys, values, strict=True))
+        )
+        stmt = stmt.where(row_key < bound if descending else row_key > bound)
     order = [k.desc() for k in keys] if descending else list(keys)
     rows = list(session.scalars(stmt.order_by(*order).limit(page.limit + 1)).all())
     next_cursor = None

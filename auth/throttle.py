@@ -33,7 +33,10 @@ def _sign_in_limit() -> str:
 def init_throttle(app: Flask) -> Limiter:
     """Limit each of those endpoints to LOGIN_RATE_LIMIT per client address."""
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
-    limiter = Limiter(get_remote_address, app=app, default_limits=[])
+    # Flask-Limiter holds limiters weakly: the app keeps this one alive.
+    limiter = Limiter(get_remote_address, default_limits=[])
+    limiter.init_app(app)
+    app.extensions["sign_in_limiter"] = limiter
     for endpoint in SIGN_IN_ENDPOINTS:
         view: Any = app.view_functions[endpoint]
         app.view_functions[endpoint] = limiter.limit(_sign_in_limit)(view)

@@ -35,6 +35,7 @@ from budgets.ledger.models import LedgerEntry
 from budgets.payments.models import Payment, PaymentRefund
 from budgets.plans.models import CarePlan, PlanDecision, PlanLine, PlanOutcome
 from employment import models as ips
+from mobile_contract.notifications.models import DeviceToken, PushDelivery
 
 
 class Category(StrEnum):
@@ -295,6 +296,29 @@ HOLDINGS: list[Holding] = [
     ),
     Holding("ips_outcome_rules", Category.ORGANISATIONAL, "Services' outcome definitions"),
     Holding("ips_fidelity_reviews", Category.ORGANISATIONAL, "IPS fidelity reviews of a service"),
+    Holding(
+        "device_tokens",
+        Category.PERSONAL,
+        "Phones the person signed in on, for push notifications",
+        _own_user_rows(DeviceToken),
+        redacted=("token",),
+        export_name="devices",
+    ),
+    Holding(
+        "push_deliveries",
+        Category.PERSONAL,
+        "Which notifications were pushed to the person's phones",
+        lambda s: select(PushDelivery).where(
+            PushDelivery.notification_id.in_(
+                select(Notification.id).where(Notification.user_id.in_(sorted(s.user_ids)))
+            )
+        ),
+    ),
+    Holding(
+        "tombstones",
+        Category.OPERATIONAL,
+        "Ids of deleted records, so syncing apps learn they are gone; no content",
+    ),
     Holding(
         "idempotency_records",
         Category.OPERATIONAL,

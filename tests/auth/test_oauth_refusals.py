@@ -307,7 +307,7 @@ def test_public_client_cannot_use_a_confidential_clients_code_flow_without_pkce(
 def test_sign_in_is_throttled_per_address(engine: Engine) -> None:
     from tests.conftest import RolledBackDatabase, make_app
 
-    throttled = make_app(engine, LOGIN_RATE_LIMIT="2 per minute")
+    throttled = make_app(engine, LOGIN_RATE_LIMIT="2 per minute", RATELIMIT_ENABLED=True)
     database = RolledBackDatabase(engine)
     database.bind(throttled)
     try:

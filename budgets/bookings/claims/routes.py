@@ -72,7 +72,7 @@ class Claims(MethodView):
     @require_auth()
     @blp.arguments(ClaimQueryArgsSchema, location="query")
     @blp.response(200, page_schema(ClaimSchema))
-    @documents_problems(400, 422)
+    @documents_problems(400, 404, 422)
     def get(self, args: dict[str, Any]) -> Any:
         """Claims you may see (yours, those you act for, or your organisation's)."""
         page = args.pop("page")

@@ -22,6 +22,7 @@ from budgets.funding.models import BudgetChange
 from budgets.payments.models import Payment, PaymentRefund
 from budgets.plans.models import PlanDecision
 from employment import models as ips
+from mobile_contract.notifications.models import DeviceToken, PushDelivery
 from tests.app.test_errors import assert_problem
 from tests.budgets.booking_builders import build_booking, build_claim
 from tests.budgets.builders import build_approved_line
@@ -64,7 +65,12 @@ def _seed_one_row_of_everything_personal(session: Session):  # type: ignore[no-u
             user_id=user.id, organisation_id=build_provider(session).id, membership_role="staff"
         )
     )
-    notify(session, user_ids=[user.id], kind="plan.decided", title="Your plan was approved")
+    (note,) = notify(
+        session, user_ids=[user.id], kind="plan.decided", title="Your plan was approved"
+    )
+    session.add(DeviceToken(user_id=user.id, platform="android", token=f"fcm-{new_id()}"))
+    session.flush()
+    session.add(PushDelivery(notification_id=note.id, devices=1))
     person = session.get(Person, user.person_id)
     line = build_approved_line(session, person=person)
     budget_id = line.plan.budget_id

@@ -17,11 +17,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.db import new_id
+from app.notifications import notify
 from auth.models import Person, User
 from auth.roles import BACK_OFFICE_SCOPES
 from budgets.payments.models import Payment
 from budgets.providers.models import ProviderOrganisation
 from employment import models as ips
+from mobile_contract.notifications.models import DeviceToken
 from tests.budgets.booking_builders import build_booking, build_claim
 from tests.budgets.builders import build_approved_line
 from tests.builders import (
@@ -117,6 +119,11 @@ def build_world(session: Session) -> World:
         idempotency_key=f"payment-{new_id()}",
     )
     session.add(payment)
+    device = DeviceToken(user_id=person_user.id, platform="ios", token=f"apns-{new_id()}")
+    session.add(device)
+    (notification,) = notify(
+        session, user_ids=[person_user.id], kind="plan.decided", title="Your plan was approved"
+    )
     session.flush()
     world = World(person=person, person_user=person_user)
     world.records.update(
@@ -136,6 +143,8 @@ def build_world(session: Session) -> World:
             "appointment": appointment,
             "job": job,
             "payment": payment,
+            "device": device,
+            "notification": notification,
         }
     )
     world.outsiders = _outsiders(session)
@@ -191,6 +200,8 @@ RESOLVERS: dict[str, Callable[[World], Any]] = {
     "booking_id": _id("booking"),
     "claim_id": _id("claim"),
     "payment_id": _id("payment"),
+    "device_id": _id("device"),
+    "notification_id": _id("notification"),
     "year": lambda world: 2026,
     "month": lambda world: 4,
 }
