@@ -26,8 +26,8 @@ def seed_demo(session: Session, *, base_url: str) -> None:
     seed_providers(session)
     # After the budgets demo: bookings need the demo people's approved plans.
     seed_bookings(session)
-    seed_payments(session)
     seed_employment(session)
+    seed_payments(session)
     seed_notifications(session)
     session.commit()
 

@@ -1,8 +1,8 @@
 """What payments needs from claims (owned by budgets/bookings), as one small interface.
 
 A claim is payable once the person confirmed it (or the window closed). Payments reads a
-snapshot of it, and tells the claim when it was paid or when paying it failed. The
-bookings package provides the implementation; `use_claim_book` swaps it (tests do).
+snapshot of it, and tells the claim when it was paid or when paying it failed.
+`BookingClaims` reads bookings' claims table; `use_claim_book` swaps it.
 """
 
 from __future__ import annotations
@@ -10,12 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.domain_errors import NotFound
+from budgets.bookings.models import Claim
+from budgets.payments.models import Payment
 
-# A claim whose payment failed definitively may be paid again (by a person, not the worker).
-PAYABLE_CLAIM_STATUSES = frozenset({"confirmed", "auto_confirmed", "payment_failed"})
+# Bookings' confirmed claims are payable (confirmed by the person or at the window's end).
+# A claim whose payment failed stays confirmed: a person may pay it again (not the worker).
+PAYABLE_CLAIM_STATUSES = frozenset({"confirmed"})
 
 
 @dataclass(frozen=True)
@@ -52,14 +56,39 @@ class ClaimBook(Protocol):
     ) -> None: ...
 
 
-class _NoClaims:
-    """Until bookings provides claims, every claim id is unknown."""
+class BookingClaims:
+    """Claims from budgets/bookings: a `confirmed` claim is payable.
+
+    The payment record is where paid or failed is kept (a confirmed claim stays confirmed
+    in bookings' state machine), so marking a claim adds nothing to the claims table.
+    """
 
     def payable_claim(self, session: Session, *, claim_id: str) -> PayableClaim:
-        raise NotFound("No such claim.")
+        claim = session.get(Claim, claim_id)
+        if claim is None:
+            raise NotFound("No such claim.")
+        return PayableClaim(
+            claim_id=claim.id,
+            booking_id=claim.booking_id,
+            organisation_id=claim.organisation_id,
+            plan_line_id=claim.plan_line_id,
+            amount_pence=claim.amount_pence,
+            currency=claim.currency,
+            status=claim.status,
+        )
 
     def unpaid_confirmed_claim_ids(self, session: Session, *, limit: int) -> list[str]:
-        return []
+        return list(
+            session.scalars(
+                select(Claim.id)
+                .where(
+                    Claim.status == "confirmed",
+                    ~select(Payment.id).where(Payment.claim_id == Claim.id).exists(),
+                )
+                .order_by(Claim.confirmed_at, Claim.id)
+                .limit(limit)
+            )
+        )
 
     def mark_paid(self, session: Session, *, claim_id: str, payment_id: str) -> None:
         return None
@@ -70,7 +99,7 @@ class _NoClaims:
         return None
 
 
-_book: ClaimBook = _NoClaims()
+_book: ClaimBook = BookingClaims()
 
 
 def claim_book() -> ClaimBook:

@@ -12,6 +12,7 @@ from flask import Flask
 
 from app.db import get_db, utcnow
 from budgets.payments.extension import payment_gateway, retry_policy
+from budgets.payments.gateway import GatewayError
 from budgets.payments.reconciliation import reconcile
 from budgets.payments.worker import drain_once
 
@@ -36,7 +37,12 @@ def register_payment_commands(app: Flask) -> None:
                 report = drain_once(session, gateway=gateway, retry=retry, limit=limit)
                 failures = 0
                 if report.tried or once:
-                    click.echo(json.dumps({"payments": report.payments, "refunds": report.refunds}))
+                    summary = {
+                        "claims": report.claims,
+                        "payments": report.payments,
+                        "refunds": report.refunds,
+                    }
+                    click.echo(json.dumps(summary))
             except Exception:  # the database may be away; back off and try again
                 failures += 1
                 log.exception("payments pass failed")
@@ -58,6 +64,8 @@ def register_payment_commands(app: Flask) -> None:
             mismatches = reconcile(
                 session, gateway=payment_gateway(), since=utcnow() - timedelta(days=days)
             )
+        except GatewayError as exc:
+            raise click.ClickException(f"Stripe could not be asked: {exc}") from exc
         finally:
             session.close()
         for mismatch in mismatches:

@@ -95,9 +95,8 @@ class Payment(IdMixin, TimestampMixin, Base):
         ),
     )
 
-    # The claim and booking belong to budgets/bookings; the lead adds their foreign keys.
-    claim_id: Mapped[str] = mapped_column(String(36), index=True)
-    booking_id: Mapped[str] = mapped_column(String(36), index=True)
+    claim_id: Mapped[str] = mapped_column(ForeignKey("claims.id"), index=True)
+    booking_id: Mapped[str] = mapped_column(ForeignKey("bookings.id"), index=True)
     organisation_id: Mapped[str] = mapped_column(
         ForeignKey("provider_organisations.id"), index=True
     )

@@ -19,7 +19,12 @@ from sqlalchemy.orm import Session
 
 from app.audit import record_audit
 from app.notifications import notify
-from budgets.payments.gateway import GatewayUnavailable, PaymentGateway, WebhookEvent
+from budgets.payments.gateway import (
+    ConnectedAccount,
+    GatewayUnavailable,
+    PaymentGateway,
+    WebhookEvent,
+)
 from budgets.payments.models import (
     Payment,
     ProviderPayout,
@@ -155,7 +160,22 @@ def _apply_transfer_reversed(session: Session, event: WebhookEvent, transfer: An
     return "applied" if changed else "unchanged"
 
 
+def _revoked(gateway: PaymentGateway, event: WebhookEvent) -> Any:
+    """The provider disconnected us: Stripe no longer lets us read the account, and never
+    will again, so the event itself is the truth."""
+    return ConnectedAccount(
+        id=_connected_account_id(event),
+        details_submitted=True,
+        charges_enabled=False,
+        payouts_enabled=False,
+        transfers_capability="inactive",
+        requirements_due=(),
+        disabled_reason="platform_access_revoked",
+    )
+
+
 EVENT_HANDLERS["account.updated"] = EventHandler(_fetch_account, _apply_account)
+EVENT_HANDLERS["account.application.deauthorized"] = EventHandler(_revoked, _apply_account)
 EVENT_HANDLERS["transfer.created"] = EventHandler(_fetch_transfer, _apply_transfer_created)
 EVENT_HANDLERS["transfer.reversed"] = EventHandler(_fetch_transfer, _apply_transfer_reversed)
 EVENT_HANDLERS["payout.paid"] = EventHandler(_fetch_payout, _apply_payout)

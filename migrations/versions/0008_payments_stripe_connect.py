@@ -2,7 +2,7 @@
 
 Revision ID: 0008
 Revises: 0005
-Create Date: 2026-11-25 18:19:27.718287
+Create Date: 2026-11-25 18:32:45.361558
 """
 
 from __future__ import annotations
@@ -93,7 +93,9 @@ def upgrade() -> None:
     sa.Column('id', sa.String(length=36), nullable=False),
     sa.Column('created_at', app.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', app.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['booking_id'], ['bookings.id'], name=op.f('fk_payments_booking_id_bookings')),
     sa.ForeignKeyConstraint(['budget_id'], ['budgets.id'], name=op.f('fk_payments_budget_id_budgets')),
+    sa.ForeignKeyConstraint(['claim_id'], ['claims.id'], name=op.f('fk_payments_claim_id_claims')),
     sa.ForeignKeyConstraint(['organisation_id'], ['provider_organisations.id'], name=op.f('fk_payments_organisation_id_provider_organisations')),
     sa.ForeignKeyConstraint(['person_id'], ['people.id'], name=op.f('fk_payments_person_id_people')),
     sa.ForeignKeyConstraint(['plan_line_id'], ['plan_lines.id'], name=op.f('fk_payments_plan_line_id_plan_lines')),

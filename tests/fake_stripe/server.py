@@ -144,6 +144,18 @@ class FakeStripe:
                 if r["method"] == method and r["path"].startswith(path_prefix)
             ]
 
+    def create_account_directly(self, *, organisation_id: str | None = None) -> dict[str, Any]:
+        """A connected account made outside the API under test (not yet onboarded)."""
+        metadata = {"organisation_id": organisation_id} if organisation_id else {}
+        with self._lock:
+            return self._create_account({"metadata": metadata})
+
+    def reverse_directly(self, transfer_id: str, amount: int) -> dict[str, Any]:
+        """A reversal made in the Dashboard (a clawback); returns the transfer.reversed event."""
+        with self._lock:
+            self._create_reversal(transfer_id, {"amount": str(amount)})
+            return copy.deepcopy(self.events[-1])
+
     def complete_onboarding(self, account_id: str) -> dict[str, Any]:
         """The provider finished Stripe's onboarding: payouts and transfers enabled."""
         with self._lock:

@@ -17,9 +17,10 @@ from app.model_registry import metadata
 from app.notifications import notify
 from auth.actor import Actor
 from auth.models import Invitation, PasswordReset, Person, ProviderMembership, Representation
+from budgets.bookings.models import Claim
 from budgets.funding.models import BudgetChange
 from budgets.payments.models import Payment, PaymentRefund
-from budgets.plans.models import PlanDecision, PlanLine
+from budgets.plans.models import PlanDecision
 from employment import models as ips
 from mobile_contract.notifications.models import DeviceToken, PushDelivery
 from tests.app.test_errors import assert_problem
@@ -83,7 +84,7 @@ def _seed_one_row_of_everything_personal(session: Session):  # type: ignore[no-u
         )
     )
     session.add(PlanDecision(plan_id=line.plan_id, kind="approved"))
-    build_claim(session, booking=build_booking(session, line=line, units=1))
+    claim = build_claim(session, booking=build_booking(session, line=line, units=1))
     session.add(Pseudonymisation(person_id=user.person_id, rule="test"))
     in_an_hour = utcnow() + timedelta(hours=1)
     session.add(
@@ -99,7 +100,7 @@ def _seed_one_row_of_everything_personal(session: Session):  # type: ignore[no-u
     )
     session.add(PasswordReset(token_hash=new_id(), user_id=user.id, expires_at=in_an_hour))
     _seed_employment_support(session, person_id=user.person_id)
-    _seed_payment(session, line=line)
+    _seed_payment(session, claim=claim)
     record_audit(
         session,
         actor=Actor(user_id=representative.id, client_id="test-app"),
@@ -112,15 +113,15 @@ def _seed_one_row_of_everything_personal(session: Session):  # type: ignore[no-u
     return user
 
 
-def _seed_payment(session: Session, *, line: PlanLine) -> None:
+def _seed_payment(session: Session, *, claim: Claim) -> None:
     payment = Payment(
-        claim_id=new_id(),
-        booking_id=new_id(),
-        organisation_id=build_provider(session).id,
-        plan_line_id=line.id,
-        budget_id=line.plan.budget_id,
-        person_id=line.plan.person_id,
-        amount_pence=2_000,
+        claim_id=claim.id,
+        booking_id=claim.booking_id,
+        organisation_id=claim.organisation_id,
+        plan_line_id=claim.plan_line_id,
+        budget_id=claim.budget_id,
+        person_id=claim.person_id,
+        amount_pence=claim.amount_pence,
         status="paid",
         idempotency_key=f"payment-{new_id()}",
     )

@@ -1,83 +1,43 @@
 """Builders for payments tests: a ready provider, a confirmed claim with money committed.
 
-Claims belong to budgets/bookings; until its implementation is wired in, `FakeClaimBook`
-stands behind the `budgets.payments.claims.ClaimBook` interface.
+Claims are bookings' own (tests/budgets/booking_builders), read by payments through
+`budgets.payments.claims.BookingClaims`.
 """
 
 from __future__ import annotations
 
-import threading
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.db import new_id
-from app.domain_errors import NotFound
 from auth.actor import Actor
 from auth.models import Person, User
-from budgets.ledger import service as ledger
-from budgets.payments.claims import PayableClaim
+from budgets.bookings.models import Booking, Claim
 from budgets.payments.models import Payment, ProviderStripeAccount
 from budgets.plans.models import PlanLine
 from budgets.providers.models import ProviderOrganisation
+from tests.budgets.booking_builders import build_booking
+from tests.budgets.booking_builders import build_claim as build_booking_claim
 from tests.budgets.builders import build_approved_line
-from tests.builders import build_admin, build_provider, build_provider_staff
+from tests.builders import build_admin, build_offer, build_provider, build_provider_staff
 from tests.fake_stripe import FakeStripe
 
-
-class FakeClaimBook:
-    """Claims kept in memory (thread-safe), recording what payments told them."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.claims: dict[str, PayableClaim] = {}
-        self.paid: dict[str, str] = {}
-        self.failed: dict[str, str] = {}
-
-    def add(self, claim: PayableClaim) -> PayableClaim:
-        with self._lock:
-            self.claims[claim.claim_id] = claim
-        return claim
-
-    def payable_claim(self, session: Session, *, claim_id: str) -> PayableClaim:
-        with self._lock:
-            claim = self.claims.get(claim_id)
-        if claim is None:
-            raise NotFound("No such claim.")
-        return claim
-
-    def unpaid_confirmed_claim_ids(self, session: Session, *, limit: int) -> list[str]:
-        with_payment = set(session.scalars(select(Payment.claim_id)))
-        with self._lock:
-            return [
-                c.claim_id
-                for c in self.claims.values()
-                if c.status in {"confirmed", "auto_confirmed"} and c.claim_id not in with_payment
-            ][:limit]
-
-    def mark_paid(self, session: Session, *, claim_id: str, payment_id: str) -> None:
-        with self._lock:
-            self.paid[claim_id] = payment_id
-            self.claims[claim_id] = replace(self.claims[claim_id], status="paid")
-
-    def mark_payment_failed(
-        self, session: Session, *, claim_id: str, payment_id: str, reason: str
-    ) -> None:
-        with self._lock:
-            self.failed[claim_id] = reason
-            self.claims[claim_id] = replace(self.claims[claim_id], status="payment_failed")
+UNIT_PRICE = 100  # pence per unit of the world's offer, so any whole-pound amount books
 
 
 @dataclass
 class PaymentWorld:
-    """A person's approved plan line, a ready provider, and the admin who pays."""
+    """A person's approved plan line, a ready provider with an offer, and the admin who pays."""
 
     line: PlanLine
     organisation: ProviderOrganisation
     owner: User
     admin: User
     stripe_account_id: str
+    offer: Any
 
     @property
     def budget_id(self) -> str:
@@ -98,7 +58,7 @@ def build_ready_provider(
 ) -> tuple[ProviderOrganisation, User, str]:
     organisation = build_provider(session)
     owner = build_provider_staff(session, organisation=organisation)
-    remote = fake._create_account({"metadata": {"organisation_id": organisation.id}})
+    remote = fake.create_account_directly(organisation_id=organisation.id)
     if ready:
         fake.complete_onboarding(remote["id"])
     session.add(
@@ -117,44 +77,57 @@ def build_ready_provider(
 
 
 def build_world(
-    session: Session, fake: FakeStripe, *, line_pence: int = 50_000, ready: bool = True
+    session: Session,
+    fake: FakeStripe,
+    *,
+    line_pence: int = 50_000,
+    ready: bool = True,
+    person: Person | None = None,
 ) -> PaymentWorld:
-    line = build_approved_line(session, line_pence=line_pence)
+    line = build_approved_line(session, person=person, line_pence=line_pence)
     person = session.get(Person, line.plan.person_id)
     assert person is not None
     admin = build_admin(session, commissioner_id=person.commissioner_id)
     organisation, owner, account_id = build_ready_provider(session, fake, ready=ready)
-    return PaymentWorld(line, organisation, owner, admin, account_id)
+    offer = build_offer(
+        session,
+        organisation=organisation,
+        category=line.category,
+        unit=line.unit,
+        price_pence=UNIT_PRICE,
+    )
+    return PaymentWorld(line, organisation, owner, admin, account_id, offer)
 
 
 def build_claim(
     session: Session,
-    book: FakeClaimBook,
     world: PaymentWorld,
     *,
     amount_pence: int = 5_000,
     status: str = "confirmed",
     commit_pence: int | None = None,
-) -> PayableClaim:
-    """A claim for a booking whose money is committed on the world's plan line."""
-    booking_id = new_id()
-    ledger.commit_funds(
+    booking: Booking | None = None,
+) -> Claim:
+    """A claim for a booking whose money is committed on the world's plan line.
+
+    With `booking`, another claim (a later delivery) on that booking, committing nothing more.
+    """
+    if booking is None:
+        units = (commit_pence if commit_pence is not None else amount_pence) // UNIT_PRICE
+        booking = build_booking(session, line=world.line, offer=world.offer, units=units)
+    delivered = len(session.scalars(select(Claim.id).where(Claim.booking_id == booking.id)).all())
+    return build_booking_claim(
         session,
-        plan_line_id=world.line.id,
-        amount_pence=commit_pence if commit_pence is not None else amount_pence,
-        cause_type="booking",
-        cause_id=booking_id,
-        actor=None,
+        booking=booking,
+        units=amount_pence // UNIT_PRICE,
+        status=status,
+        delivered_on=booking.start_date + timedelta(days=delivered),
     )
-    session.flush()
-    return book.add(
-        PayableClaim(
-            claim_id=new_id(),
-            booking_id=booking_id,
-            organisation_id=world.organisation.id,
-            plan_line_id=world.line.id,
-            amount_pence=amount_pence,
-            currency="GBP",
-            status=status,
-        )
-    )
+
+
+def payment_of(session: Session, claim: Claim, status: str | None = None) -> Payment | None:
+    """The claim's payment (the one with `status`, when given)."""
+    query = select(Payment).where(Payment.claim_id == claim.id)
+    if status is not None:
+        query = query.where(Payment.status == status)
+    return session.scalars(query.execution_options(populate_existing=True)).first()

@@ -76,15 +76,3 @@ def deliver(client: FlaskClient, event: dict[str, Any], **kwargs: Any) -> Any:
     """POST the event to our webhook endpoint as Stripe would."""
     body, headers = signed_webhook(event, **kwargs)
     return client.post("/v1/webhooks/stripe", data=body, headers=headers)
-
-
-@pytest.fixture
-def claim_book() -> Iterator[Any]:
-    """Claims behind the payments ClaimBook interface, for these tests."""
-    from budgets.payments.claims import use_claim_book
-    from tests.budgets.payments.builders import FakeClaimBook
-
-    book = FakeClaimBook()
-    previous = use_claim_book(book)
-    yield book
-    use_claim_book(previous)

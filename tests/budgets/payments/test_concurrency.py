@@ -4,16 +4,16 @@ SQLite serialises writers): one claim is paid once, and a budget is never overdr
 from __future__ import annotations
 
 import threading
-from dataclasses import replace
 from typing import Any
 
 from flask import Flask
 from sqlalchemy import func, select
 
 from app.db import get_db
+from budgets.bookings.models import Booking
 from budgets.ledger import service as ledger
 from budgets.payments.models import Payment
-from tests.budgets.payments.builders import FakeClaimBook, build_claim, build_world
+from tests.budgets.payments.builders import build_claim, build_world
 from tests.builders import bearer_for
 from tests.fake_stripe import FakeStripe
 
@@ -41,17 +41,17 @@ def race(app: Flask, requests: list[tuple[str, dict[str, str]]]) -> list[Any]:
 
 
 def test_concurrent_payments_of_one_claim_pay_once(
-    committed_app: Flask, fake_stripe: FakeStripe, claim_book: FakeClaimBook
+    committed_app: Flask, fake_stripe: FakeStripe
 ) -> None:
     setup = get_db(committed_app).session_factory()
     world = build_world(setup, fake_stripe)
-    claim = build_claim(setup, claim_book, world, amount_pence=7_000)
+    claim = build_claim(setup, world, amount_pence=7_000)
     headers = bearer_for(setup, world.admin)
     budget_id = world.budget_id
     setup.commit()
     setup.close()
 
-    results = race(committed_app, [(f"/v1/claims/{claim.claim_id}/payments", headers)] * 6)
+    results = race(committed_app, [(f"/v1/claims/{claim.id}/payments", headers)] * 6)
     statuses = sorted(status for status, _ in results)
     assert statuses == [201, 409, 409, 409, 409, 409], results
     assert len(fake_stripe.transfers) == 1
@@ -62,22 +62,22 @@ def test_concurrent_payments_of_one_claim_pay_once(
 
 
 def test_concurrent_payments_across_claims_never_overdraw(
-    committed_app: Flask, fake_stripe: FakeStripe, claim_book: FakeClaimBook
+    committed_app: Flask, fake_stripe: FakeStripe
 ) -> None:
     setup = get_db(committed_app).session_factory()
     world = build_world(setup, fake_stripe)
     # 10,000 is held for the line; eight claims of 3,000 race for it: three can be paid.
-    first = build_claim(setup, claim_book, world, amount_pence=3_000, commit_pence=10_000)
+    first = build_claim(setup, world, amount_pence=3_000, commit_pence=10_000)
+    booking = setup.get(Booking, first.booking_id)
     claims = [first] + [
-        claim_book.add(replace(first, claim_id=f"race-{n}", booking_id=f"booking-{n}"))
-        for n in range(7)
+        build_claim(setup, world, amount_pence=3_000, booking=booking) for _ in range(7)
     ]
     headers = bearer_for(setup, world.admin)
     budget_id = world.budget_id
     setup.commit()
     setup.close()
 
-    results = race(committed_app, [(f"/v1/claims/{c.claim_id}/payments", headers) for c in claims])
+    results = race(committed_app, [(f"/v1/claims/{c.id}/payments", headers) for c in claims])
     paid = [body for status, body in results if status == 201]
     refused = [body for status, body in results if status == 422]
     assert len(paid) == 3 and all(p["status"] == "paid" for p in paid), results
@@ -91,16 +91,16 @@ def test_concurrent_payments_across_claims_never_overdraw(
 
 
 def test_concurrent_retries_with_one_idempotency_key_pay_once(
-    committed_app: Flask, fake_stripe: FakeStripe, claim_book: FakeClaimBook
+    committed_app: Flask, fake_stripe: FakeStripe
 ) -> None:
     setup = get_db(committed_app).session_factory()
     world = build_world(setup, fake_stripe)
-    claim = build_claim(setup, claim_book, world, amount_pence=2_000)
+    claim = build_claim(setup, world, amount_pence=2_000)
     headers = {**bearer_for(setup, world.admin), "Idempotency-Key": "one-intent"}
     setup.commit()
     setup.close()
 
-    results = race(committed_app, [(f"/v1/claims/{claim.claim_id}/payments", headers)] * 5)
+    results = race(committed_app, [(f"/v1/claims/{claim.id}/payments", headers)] * 5)
     bodies = [body for status, body in results if status == 201]
     in_use = [body for status, body in results if status == 409]
     assert bodies and len(bodies) + len(in_use) == 5, results

@@ -7,14 +7,15 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from budgets.ledger import service as ledger
 from budgets.payments.models import Payment, PaymentRefund
-from tests.budgets.payments.builders import FakeClaimBook, PaymentWorld, build_claim, build_world
+from tests.budgets.payments.builders import PaymentWorld, build_claim, build_world
 from tests.budgets.payments.conftest import deliver
 from tests.builders import bearer_for, build_admin
+from tests.conftest import make_app
 from tests.fake_stripe import FakeStripe
 
 
@@ -28,12 +29,11 @@ def paid(
     client: FlaskClient,
     db_session: Session,
     fake_stripe: FakeStripe,
-    claim_book: FakeClaimBook,
     world: PaymentWorld,
 ) -> dict[str, Any]:
-    claim = build_claim(db_session, claim_book, world, amount_pence=6_000)
+    claim = build_claim(db_session, world, amount_pence=6_000)
     response = client.post(
-        f"/v1/claims/{claim.claim_id}/payments", headers=bearer_for(db_session, world.admin)
+        f"/v1/claims/{claim.id}/payments", headers=bearer_for(db_session, world.admin)
     )
     assert response.json["status"] == "paid"
     return dict(response.json)
@@ -108,9 +108,7 @@ def test_a_clawback_made_in_stripe_arrives_by_webhook_once(
     paid: dict[str, Any],
 ) -> None:
     before = available(db_session, world)
-    with fake_stripe._lock:
-        fake_stripe._create_reversal(paid["stripe_transfer_id"], {"amount": "1500"})
-    event = fake_stripe.events[-1]
+    event = fake_stripe.reverse_directly(paid["stripe_transfer_id"], 1_500)
     assert deliver(client, event).json["outcome"] == "applied"
     assert deliver(client, dict(event, id="evt_redelivered_copy")).json["outcome"] == "unchanged"
     assert available(db_session, world) == before + 1_500
@@ -148,7 +146,6 @@ def test_reconciliation_finds_both_kinds_of_mismatch(
     client: FlaskClient,
     db_session: Session,
     fake_stripe: FakeStripe,
-    claim_book: FakeClaimBook,
     world: PaymentWorld,
     paid: dict[str, Any],
 ) -> None:
@@ -158,9 +155,9 @@ def test_reconciliation_finds_both_kinds_of_mismatch(
     assert "0 mismatch(es)" in clean.output
 
     stray = fake_stripe.add_transfer_directly(amount=999, destination=world.stripe_account_id)
-    second = build_claim(db_session, claim_book, world, amount_pence=2_500)
+    second = build_claim(db_session, world, amount_pence=2_500)
     made = client.post(
-        f"/v1/claims/{second.claim_id}/payments", headers=bearer_for(db_session, world.admin)
+        f"/v1/claims/{second.id}/payments", headers=bearer_for(db_session, world.admin)
     )
     fake_stripe.delete_transfer(made.json["stripe_transfer_id"])
 
@@ -178,13 +175,12 @@ def test_pay_pending_command_runs_once(
     client: FlaskClient,
     db_session: Session,
     fake_stripe: FakeStripe,
-    claim_book: FakeClaimBook,
     world: PaymentWorld,
 ) -> None:
-    claim = build_claim(db_session, claim_book, world)
+    claim = build_claim(db_session, world)
     fake_stripe.inject("server_error", path="/v1/transfers")
     pending = client.post(
-        f"/v1/claims/{claim.claim_id}/payments", headers=bearer_for(db_session, world.admin)
+        f"/v1/claims/{claim.id}/payments", headers=bearer_for(db_session, world.admin)
     )
     assert pending.json["status"] == "pending"
     payment = db_session.get(Payment, pending.json["id"])
@@ -199,3 +195,12 @@ def test_pay_pending_command_runs_once(
     assert continuous.exit_code == 0
     assert db_session.scalar(select(func.count()).select_from(Payment)) == 1
     assert len(fake_stripe.transfers) == 1
+
+
+def test_commands_without_stripe_configured_say_so(engine: Engine) -> None:
+    app = make_app(engine)
+    runner = app.test_cli_runner()
+    reconciled = runner.invoke(args=["reconcile-payments"])
+    assert reconciled.exit_code == 1 and "not configured" in reconciled.output
+    drained = runner.invoke(args=["pay-pending", "--once"])
+    assert drained.exit_code == 0, drained.output

@@ -22,7 +22,7 @@ def onboarded(db_session: Session, fake_stripe: FakeStripe) -> ProviderStripeAcc
     """An organisation with a Stripe account that has not finished onboarding."""
     organisation = build_provider(db_session)
     build_provider_staff(db_session, organisation=organisation)
-    remote = fake_stripe._create_account({"metadata": {"organisation_id": organisation.id}})
+    remote = fake_stripe.create_account_directly(organisation_id=organisation.id)
     account = ProviderStripeAccount(organisation_id=organisation.id, stripe_account_id=remote["id"])
     db_session.add(account)
     db_session.flush()
@@ -162,7 +162,7 @@ def test_payouts_move_forward_only_and_failures_are_told(
 def test_connect_events_for_unknown_accounts_and_other_types_are_acknowledged(
     client: FlaskClient, db_session: Session, fake_stripe: FakeStripe
 ) -> None:
-    stranger = fake_stripe._create_account({})
+    stranger = fake_stripe.create_account_directly()
     event = fake_stripe.complete_onboarding(stranger["id"])
     assert deliver(client, event).json["outcome"] == "unknown-account"
     other = {
@@ -179,3 +179,29 @@ def test_connect_events_for_unknown_accounts_and_other_types_are_acknowledged(
 def test_the_signature_helper_is_the_sdks() -> None:
     header = stripe.WebhookSignature.generate_signature_header("{}", "whsec_x", 1)
     assert header.startswith("t=1,v1=")
+
+
+def test_a_provider_disconnecting_us_stops_payments_at_once(
+    client: FlaskClient,
+    db_session: Session,
+    fake_stripe: FakeStripe,
+    onboarded: ProviderStripeAccount,
+) -> None:
+    deliver(client, fake_stripe.complete_onboarding(onboarded.stripe_account_id))
+    event = {
+        "id": "evt_deauthorized",
+        "object": "event",
+        "type": "account.application.deauthorized",
+        "account": onboarded.stripe_account_id,
+        "created": fake_stripe.now(),
+        "data": {"object": {"id": "ca_platform", "object": "application"}},
+    }
+    assert deliver(client, event).json["outcome"] == "applied"
+    db_session.refresh(onboarded)
+    assert not onboarded.is_ready
+    assert onboarded.disabled_reason == "platform_access_revoked"
+    told = db_session.scalar(
+        select(func.count()).where(Notification.kind == "payments.account_restricted")
+    )
+    assert told == 1
+    assert deliver(client, event).json["outcome"] == "duplicate"
