@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import marshmallow as ma
@@ -29,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from app.notifications import notify
 from auth.models import User
+from auth.roles import scopes_for_roles
 from mobile_contract.notifications.models import DeviceToken
 from tests.app.probe_api import blp as probe_blp
 from tests.builders import (
@@ -86,15 +88,34 @@ def bound(fuzzed_app: Flask, rolled_back: RolledBackDatabase) -> Iterator[Sessio
     yield rolled_back.session
 
 
-def _caller(session: Session, role: str) -> tuple[dict[str, str], dict[str, str]]:
-    """Auth headers for the role, and ids of records it owns by path parameter name."""
+@dataclass(frozen=True)
+class Caller:
+    headers: dict[str, str]
+    scopes: frozenset[str]
+    own: dict[str, str]  # ids of records it owns, by path parameter name
+
+    def may_call(self, operation: Any) -> bool:
+        """Whether its token has the scopes the operation needs (else it gets 401/403)."""
+        requirements = operation.definition.raw.get("security") or []
+        if not requirements:
+            return True
+        if not self.headers:
+            return False
+        return any(
+            set(scopes) <= self.scopes
+            for requirement in requirements
+            for scopes in requirement.values()
+        )
+
+
+def _caller(session: Session, role: str) -> Caller:
+    """A token for the role, and records of its own to address."""
     if role == "anonymous":
-        return {}, {}
+        return Caller({}, frozenset(), {})
     if role == "back_office":
-        provider = build_provider(session)
-        return bearer_for_back_office(
-            session, provider, scopes={"providers:read", "bookings:manage"}
-        ), {}
+        scopes = {"providers:read", "bookings:manage"}
+        headers = bearer_for_back_office(session, build_provider(session), scopes=scopes)
+        return Caller(headers, frozenset(scopes), {})
     builder = ROLES[role]
     assert builder is not None
     user = builder(session)
@@ -103,7 +124,7 @@ def _caller(session: Session, role: str) -> tuple[dict[str, str], dict[str, str]
     session.add(device)
     session.flush()
     own = {"notification_id": notification.id, "device_id": device.id}
-    return bearer_for(session, user), own
+    return Caller(bearer_for(session, user), scopes_for_roles(user.roles), own)
 
 
 # Checks that need a stateful API model or extra requests with guessed ids are left out;
@@ -116,26 +137,30 @@ def _checks() -> list[Any]:
     return [check for check in CHECKS.get_all() if check.__name__ not in EXCLUDED]
 
 
-def fuzz(
-    schema: Any, headers: dict[str, str], own: dict[str, str], mode: GenerationMode
-) -> list[str]:
-    """Run every operation of `schema` with generated data; one line per failing operation."""
+def fuzz(schema: Any, caller: Caller, mode: GenerationMode) -> list[str]:
+    """Run every operation of `schema` with generated data; one line per failing operation.
+
+    An operation the caller's token has no scope for answers 401/403 whatever is sent, so
+    it gets one positive example (the refusal must conform) and no negative ones.
+    """
     checks = _checks()
     failures: list[str] = []
     for result in schema.get_all_operations():
         operation = result.ok()
+        allowed = caller.may_call(operation)
         negatable = len(operation.query) + len(operation.headers) + len(operation.body)
-        if mode is GenerationMode.NEGATIVE and not negatable:
-            continue  # nothing to make invalid (path ids are opaque strings)
+        if mode is GenerationMode.NEGATIVE and not (negatable and allowed):
+            continue  # nothing to make invalid, or refused before input is read
         path_names = {p.name for p in operation.path_parameters}
         overrides: list[dict[str, str] | None] = [None]
-        if path_names and path_names <= own.keys() and mode is GenerationMode.POSITIVE:
+        own = caller.own
+        if allowed and path_names and path_names <= own.keys() and mode is GenerationMode.POSITIVE:
             overrides.append({name: own[name] for name in path_names})
         for path_parameters in overrides:
             strategy = operation.as_strategy(generation_mode=mode, path_parameters=path_parameters)
 
             @settings(
-                max_examples=MAX_EXAMPLES,
+                max_examples=MAX_EXAMPLES if allowed else 1,
                 deadline=None,
                 derandomize=True,
                 database=None,
@@ -143,9 +168,9 @@ def fuzz(
             )
             @given(case=strategy)
             def run(case: Any) -> None:
-                response = case.call(headers=headers)
+                response = case.call(headers=caller.headers)
                 assert response.status_code < 500, f"{case.method} {case.path}: server error"
-                case.validate_response(response, checks=checks, headers=headers)
+                case.validate_response(response, checks=checks, headers=caller.headers)
 
             try:
                 run()
@@ -170,8 +195,7 @@ RUNS = [(role, GenerationMode.POSITIVE) for role in ROLES] + [
 def test_every_operation_as_every_role(
     schema: Any, bound: Session, role: str, mode: GenerationMode
 ) -> None:
-    headers, own = _caller(bound, role)
-    failures = fuzz(schema, headers, own, mode)
+    failures = fuzz(schema, _caller(bound, role), mode)
     assert not failures, f"as {role}:\n\n" + "\n\n".join(failures)
 
 
@@ -235,7 +259,7 @@ def broken_schema(engine: Engine) -> Any:
 def test_the_harness_reports_server_errors_and_non_conforming_responses(
     broken_schema: Any, rolled_back: RolledBackDatabase
 ) -> None:
-    failures = fuzz(broken_schema, {}, {}, GenerationMode.POSITIVE)
+    failures = fuzz(broken_schema, Caller({}, frozenset(), {}), GenerationMode.POSITIVE)
     assert any(f.startswith("GET /v1/_broken/crash") for f in failures), failures
     assert any(f.startswith("GET /v1/_broken/lies") for f in failures), failures
 
@@ -243,7 +267,7 @@ def test_the_harness_reports_server_errors_and_non_conforming_responses(
 def test_the_harness_reports_invalid_input_that_is_accepted(
     broken_schema: Any, rolled_back: RolledBackDatabase
 ) -> None:
-    failures = fuzz(broken_schema, {}, {}, GenerationMode.NEGATIVE)
+    failures = fuzz(broken_schema, Caller({}, frozenset(), {}), GenerationMode.NEGATIVE)
     assert any(f.startswith("POST /v1/_broken/lenient") for f in failures), failures
 
 
@@ -261,6 +285,5 @@ def test_endpoints_using_every_mechanism_pass(
         .include(path_regex="_probe")
         .exclude(path_regex="explode")
     )
-    headers, own = _caller(rolled_back.session, "person")
-    failures = fuzz(schema, headers, own, mode)
+    failures = fuzz(schema, _caller(rolled_back.session, "person"), mode)
     assert not failures, "\n\n".join(failures)
