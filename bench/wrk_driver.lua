@@ -1,17 +1,28 @@
 -- Drives one journey: each request is a line of the requests file
--- (method<TAB>path<TAB>bearer token<TAB>JSON body or empty), taken in turn from a random
--- start per thread, so many different users and records are exercised.
+-- (method<TAB>path<TAB>bearer token<TAB>JSON body or empty<TAB>flags), taken in turn from
+-- a random start per thread, so many different users and records are exercised. The flag
+-- "idem" sends a fresh Idempotency-Key with every request (each write a new use case).
 -- BENCH_REQUESTS names the file, BENCH_DELAY_MS paces each connection (0 = saturation),
 -- BENCH_SUMMARY is where the JSON summary is written.
 
 local requests = {}
+local fresh_key = {}
 local position = 1
+local sent = 0
+local thread_tag = tostring(math.random(1, 1e9))
 local delay_ms = tonumber(os.getenv("BENCH_DELAY_MS") or "0")
 
 local function split(line)
   local fields = {}
   for field in (line .. "\t"):gmatch("([^\t]*)\t") do table.insert(fields, field) end
   return fields
+end
+
+local threads_made = 0
+
+function setup(thread)
+  threads_made = threads_made + 1
+  thread:set("tid", threads_made)
 end
 
 function init(args)
@@ -23,13 +34,27 @@ function init(args)
       body = f[4]
       headers["Content-Type"] = "application/json"
     end
-    table.insert(requests, wrk.format(f[1], f[2], headers, body))
+    if f[5] == "idem" then
+      table.insert(requests, {f[1], f[2], headers, body})
+      table.insert(fresh_key, true)
+    else
+      table.insert(requests, wrk.format(f[1], f[2], headers, body))
+      table.insert(fresh_key, false)
+    end
   end
+  -- Unique per run and thread: keys never collide across threads or earlier runs.
+  thread_tag = string.format("%d-%d-%d", os.time(), tid or 0, math.random(1, 1e9))
   position = math.random(#requests)
 end
 
 function request()
   position = position % #requests + 1
+  if fresh_key[position] then
+    local r = requests[position]
+    sent = sent + 1
+    r[3]["Idempotency-Key"] = string.format("bench-%s-%d", thread_tag, sent)
+    return wrk.format(r[1], r[2], r[3], r[4])
+  end
   return requests[position]
 end
 
