@@ -29,6 +29,7 @@ from budgets.ledger.balances import (
     balances,
     line_balance,
     line_sums,
+    overall_balances,
     stream_sums,
 )
 from budgets.ledger.models import LedgerEntry
@@ -45,6 +46,7 @@ __all__ = [
     "current_plan_line",
     "line_balance",
     "lock_budget",
+    "overall_balances",
     "plan_line_for_booking",
     "record_spend",
     "reduce_allocation",
