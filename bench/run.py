@@ -162,6 +162,7 @@ def drive(
                 "BENCH_REQUESTS": str(requests_file),
                 "BENCH_SUMMARY": str(summary_file),
                 "BENCH_DELAY_MS": str(delay_ms),
+                "BENCH_THREADS": "2",
             },
             check=True,
             capture_output=True,

@@ -42,9 +42,13 @@ function init(args)
       table.insert(fresh_key, false)
     end
   end
-  -- Unique per run and thread: keys never collide across threads or earlier runs.
+  -- Each thread its own seed: otherwise every thread starts at the same place and walks
+  -- the same requests (the second confirming claims the first already confirmed).
+  math.randomseed(os.time() * 1000 + (tid or 0))
   thread_tag = string.format("%d-%d-%d", os.time(), tid or 0, math.random(1, 1e9))
-  position = math.random(#requests)
+  -- Threads start evenly apart (plus a random offset), so writes do not overlap.
+  local share = math.floor(#requests / (tonumber(os.getenv("BENCH_THREADS")) or 2))
+  position = ((tid or 1) - 1) * share + math.random(math.max(1, share))
 end
 
 function request()
@@ -72,4 +76,15 @@ function done(summary, latency, requests_)
     latency:percentile(50), latency:percentile(95), latency:percentile(99),
     errors.status, errors.connect + errors.read + errors.write + errors.timeout))
   out:close()
+end
+
+-- BENCH_DEBUG=1 prints the first few error responses of each thread (to find their cause).
+local debug = os.getenv("BENCH_DEBUG") == "1"
+local shown = 0
+
+function response(status, headers, body)
+  if debug and status >= 400 and shown < 3 then
+    shown = shown + 1
+    print(status, body)
+  end
 end
