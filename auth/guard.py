@@ -8,20 +8,28 @@ resulting `Actor` is put on `g.actor` for the view and passed to services explic
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from functools import wraps
 from typing import Any, TypeVar, cast
 
 from flask import g, request
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.db import get_session
+from app.db import get_session, utcnow
 from app.domain_errors import Forbidden, InsufficientScope, Unauthorized
 from app.openapi import documents_problems
 from auth.actor import Actor
-from auth.models import OAuthClient, OAuthToken, ProviderMembership, Representation, User
+from auth.models import (
+    OAuthClient,
+    OAuthToken,
+    ProviderMembership,
+    Representation,
+    User,
+    UserRole,
+)
 from auth.roles import Role, Scope
-from auth.tokens import find_live_access_token
+from auth.tokens import find_live_access_token, token_hash
 
 F = TypeVar("F", bound=Callable[..., Any])
 REALM = 'Bearer realm="choice-and-control"'
@@ -80,6 +88,63 @@ def actor_for_token(session: Session, token: OAuthToken) -> Actor | None:
     )
 
 
+def _joined(column: Any, *where: Any) -> Any:
+    """The values of `column` in the rows matching `where`, joined by spaces (or NULL)."""
+    return select(func.aggregate_strings(column, " ")).where(*where).scalar_subquery()
+
+
+def actor_for_access_token(
+    session: Session, presented: str, *, now: datetime | None = None
+) -> Actor | None:
+    """The Actor behind a live access token, read in ONE query: the token, its user, the
+    user's roles, the people they represent and their provider organisations.
+
+    Same answers as `find_live_access_token` + `actor_for_token` (which a client token
+    without a user still goes through), without five round trips on every request.
+    """
+    now = now or utcnow()
+    row = session.execute(
+        select(
+            OAuthToken.client_id,
+            OAuthToken.user_id,
+            OAuthToken.scope,
+            OAuthToken.revoked_at,
+            OAuthToken.access_expires_at,
+            User.is_active,
+            User.person_id,
+            User.commissioner_id,
+            _joined(UserRole.role, UserRole.user_id == User.id),
+            _joined(
+                Representation.person_id,
+                Representation.representative_id == User.id,
+                Representation.ended_at.is_(None),
+            ),
+            _joined(ProviderMembership.organisation_id, ProviderMembership.user_id == User.id),
+        )
+        .outerjoin(User, User.id == OAuthToken.user_id)
+        .where(OAuthToken.access_token_hash == token_hash(presented))
+        .limit(1)
+    ).first()
+    if row is None or row.revoked_at is not None or row.access_expires_at <= now:
+        return None
+    if row.user_id is None:
+        token = find_live_access_token(session, presented, now=now)
+        return actor_for_token(session, token) if token is not None else None
+    if not row.is_active:
+        return None
+    roles, represented, organisations = (frozenset((joined or "").split()) for joined in row[8:11])
+    return Actor(
+        user_id=row.user_id,
+        client_id=row.client_id,
+        roles=roles,
+        scopes=frozenset(row.scope.split()),
+        person_id=row.person_id,
+        represented_person_ids=represented,
+        organisation_ids=organisations,
+        commissioner_id=row.commissioner_id,
+    )
+
+
 def authenticate() -> Actor:
     """The Actor behind this request's bearer token (raises 401 when there is none)."""
     cached = g.get("actor")
@@ -88,9 +153,7 @@ def authenticate() -> Actor:
     presented = _bearer_token()
     if presented is None:
         raise _unauthorized(description="Sign in and send the access token as a Bearer token.")
-    session = get_session()
-    token = find_live_access_token(session, presented)
-    actor = actor_for_token(session, token) if token is not None else None
+    actor = actor_for_access_token(get_session(), presented)
     if actor is None:
         raise _unauthorized("invalid_token", "The access token is invalid, expired or revoked.")
     g.actor = actor

@@ -10,7 +10,6 @@ exactly as the OAuth server stores them, the plaintext only into the run's token
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -21,45 +20,10 @@ from app.model_registry import metadata
 from auth.roles import Role, scopes_for_roles
 from auth.tokens import generate_token, token_hash
 from bench.copy_load import copy_rows
+from bench.sizes import Generated, Sizes
 
 BENCH_CLIENT_ID = "bench-load"
 POSTCODE_DISTRICTS = [f"LS{n}" for n in range(1, 30)] + [f"BD{n}" for n in range(1, 25)]
-
-
-@dataclass(frozen=True)
-class Sizes:
-    people: int
-    providers: int
-    offers: int
-    bookings: int
-    ledger_entries: int
-    referrals: int
-
-    @classmethod
-    def at(cls, scale: float) -> Sizes:
-        def scaled(full: int) -> int:
-            return max(10, int(full * scale))
-
-        return cls(
-            people=scaled(50_000),
-            providers=scaled(2_000),
-            offers=scaled(50_000),
-            bookings=scaled(500_000),
-            ledger_entries=scaled(5_000_000),
-            referrals=scaled(20_000),
-        )
-
-
-@dataclass
-class Generated:
-    """What the journeys need: who can sign in, and which records are theirs."""
-
-    person_tokens: list[tuple[str, str]] = field(default_factory=list)  # (token, person id)
-    broker_tokens: list[str] = field(default_factory=list)
-    provider_tokens: list[tuple[str, str]] = field(default_factory=list)  # (token, org id)
-    admin_tokens: list[str] = field(default_factory=list)
-    person_ids: list[str] = field(default_factory=list)
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _table(name: str) -> Any:
@@ -176,6 +140,7 @@ def load_accounts(
     ]
     out.admin_tokens = [token_for(uid, Role.ADMIN) for uid, _c in admins]
     out.person_ids = [pid for pid, _u, _b in people]
+    out.person_accounts = {pid: (uid, broker[0], broker[1]) for pid, uid, broker in people}
     out.extra["organisation_ids"] = organisations
     out.extra["commissioner_ids"] = commissioner_ids
     copy_rows(connection, _table("oauth_tokens"), tokens)
@@ -190,5 +155,10 @@ def _user(user_id: str, kind: str, **values: Any) -> dict[str, Any]:
     }
 
 
-# Steps in load order; each domain appends its own after accounts.
-LOAD_STEPS = [load_accounts]
+# Steps in load order, each domain after accounts (imported late: they use this module).
+from bench.load_budgets import load_budgets_plans_bookings  # noqa: E402
+from bench.load_ips import load_ips  # noqa: E402
+from bench.load_offers import load_offers  # noqa: E402
+
+LOAD_STEPS = [load_accounts, load_offers, load_budgets_plans_bookings, load_ips]
+__all__ = ["LOAD_STEPS", "Generated", "Sizes", "load_accounts"]

@@ -31,13 +31,15 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import make_url
 
 from app.schema_migrations import upgrade_to_head
+from bench.concurrency import ConcurrencyResult, many_budgets, one_budget
+from bench.concurrency import print_results as print_concurrency
 from bench.dataset import LOAD_STEPS, Generated, Sizes
 from bench.journeys import JOURNEYS, REFERENCE, Journey, RequestLine
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/choice_bench"
-PRODUCT_PORT, REFERENCE_PORT = 5200, 5201
+PRODUCT_PORT, REFERENCE_PORT, SINGLE_WORKER_PORT = 5200, 5201, 5202
 GUNICORN_WORKERS = 4
 
 
@@ -76,18 +78,20 @@ def load(url: str, scale: float, seed: int) -> tuple[Generated, float]:
             step(connection, sizes, rng, generated)
             connection.commit()
         connection.autocommit = True
-        connection.execute("ANALYZE")
+        connection.execute("VACUUM ANALYZE")  # as autovacuum would: index-only scans work
     return generated, time.perf_counter() - started
 
 
-def serve(app_spec: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+def serve(
+    app_spec: str, port: int, env: dict[str, str], workers: int = GUNICORN_WORKERS
+) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(
         [
             sys.executable,
             "-m",
             "gunicorn",
             "--workers",
-            str(GUNICORN_WORKERS),
+            str(workers),
             "--bind",
             f"127.0.0.1:{port}",
             "--log-level",
@@ -112,7 +116,12 @@ def serve(app_spec: str, port: int, env: dict[str, str]) -> subprocess.Popen[byt
 
 def worker_rss_mb(master_pid: int) -> float:
     """The largest resident set of the gunicorn master's workers, in MiB."""
-    largest = 0
+    return max(worker_rss_each(master_pid).values(), default=0.0)
+
+
+def worker_rss_each(master_pid: int) -> dict[int, float]:
+    """Each worker's resident set in MiB, by pid."""
+    found: dict[int, float] = {}
     for status in Path("/proc").glob("[0-9]*/status"):
         try:
             fields = dict(
@@ -121,8 +130,8 @@ def worker_rss_mb(master_pid: int) -> float:
         except OSError:
             continue
         if fields.get("PPid", "").strip() == str(master_pid) and "VmRSS" in fields:
-            largest = max(largest, int(fields["VmRSS"].split()[0]))
-    return round(largest / 1024, 1)
+            found[int(status.parent.name)] = round(int(fields["VmRSS"].split()[0]) / 1024, 1)
+    return found
 
 
 def drive(
@@ -142,6 +151,8 @@ def drive(
                 "-d",
                 f"{seconds}s",
                 "--latency",
+                "--timeout",
+                "10s",
                 "-s",
                 str(ROOT / "bench" / "wrk_driver.lua"),
                 f"http://127.0.0.1:{port}",
@@ -151,6 +162,7 @@ def drive(
                 "BENCH_REQUESTS": str(requests_file),
                 "BENCH_SUMMARY": str(summary_file),
                 "BENCH_DELAY_MS": str(delay_ms),
+                "BENCH_THREADS": "2",
             },
             check=True,
             capture_output=True,
@@ -176,14 +188,12 @@ def queries_per_request(url: str, secret: str, lines: list[RequestLine], sample:
     engine = get_db(app).engine
     event.listen(engine, "before_cursor_execute", count)
     client = app.test_client()
-    chosen = lines[:sample]
-    for method, path, token, body in chosen:
-        client.open(
-            path,
-            method=method,
-            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-            data=body or None,
-        )
+    chosen = lines[-sample:]
+    for i, (method, path, token, body, flags) in enumerate(chosen):
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        if flags == "idem":
+            headers["Idempotency-Key"] = f"bench-count-{secrets.token_hex(8)}-{i}"
+        client.open(path, method=method, headers=headers, data=body or None)
     event.remove(engine, "before_cursor_execute", count)
     engine.dispose()
     return round(counter["n"] / max(1, len(chosen)), 1)
@@ -256,6 +266,48 @@ def print_table(rows: list[Row]) -> None:
     print("(latencies in ms)")
 
 
+def measure_concurrency(
+    url: str, env: dict[str, str], generated: Generated, product_pid: int
+) -> list[ConcurrencyResult]:
+    """Concurrent bookings on one budget (money checked in SQL) and on many budgets, with the
+    product's workers and with a single worker, to see throughput scale."""
+    results = []
+    one = one_budget(url, PRODUCT_PORT, generated, GUNICORN_WORKERS)
+    if one is not None:
+        results.append(one)
+    results.append(many_budgets(PRODUCT_PORT, generated, GUNICORN_WORKERS))
+    single = serve("app:create_app()", SINGLE_WORKER_PORT, env, workers=1)
+    try:
+        results.append(many_budgets(SINGLE_WORKER_PORT, generated, 1))
+    finally:
+        single.send_signal(signal.SIGTERM)
+        single.wait(timeout=30)
+    return results
+
+
+def measure_soak(
+    generated: Generated, rng: random.Random, product_pid: int, args: argparse.Namespace
+) -> dict[str, Any]:
+    """Drive a mix of reads minute by minute; compare worker RSS after the first and last."""
+    lines: list[RequestLine] = []
+    for journey in JOURNEYS:
+        if not journey.is_write:
+            lines += journey.build(generated, rng)
+    rng.shuffle(lines)
+    minutes = max(2, args.soak // 60)
+    samples = []
+    for _ in range(minutes):
+        drive(lines, PRODUCT_PORT, seconds=60, connections=args.connections)
+        samples.append(sum(worker_rss_each(product_pid).values()))
+    return {
+        "seconds": minutes * 60,
+        "first_minute": round(samples[0], 1),
+        "last_minute": round(samples[-1], 1),
+        "growth_mb": round(samples[-1] - samples[0], 1),
+        "per_minute_total_rss_mb": samples,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=0.002, help="1.0 = the full dataset")
@@ -263,6 +315,12 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--only", default=None, help="run only journeys whose name contains this")
+    parser.add_argument(
+        "--soak", type=int, default=0, help="also drive reads this many seconds; RSS first/last min"
+    )
+    parser.add_argument(
+        "--no-concurrency", action="store_true", help="skip the concurrent bookings measurement"
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install wrk")
@@ -282,7 +340,10 @@ def main() -> None:
     product = serve("app:create_app()", PRODUCT_PORT, env)
     reference = serve("bench.reference_app:create_reference_app()", REFERENCE_PORT, env)
     rng = random.Random(args.seed)
+    generated.secret = secret
     rows: list[Row] = []
+    concurrency: list[ConcurrencyResult] = []
+    soak: dict[str, Any] = {}
     try:
         ref_lines = REFERENCE.build(generated, rng)
         ref_rows = measure(REFERENCE, ref_lines, REFERENCE_PORT, reference.pid, args, None, None)
@@ -292,14 +353,30 @@ def main() -> None:
             if args.only and args.only not in journey.name:
                 continue
             lines = journey.build(generated, rng)
+            if not lines:
+                print(f"skipped {journey.name}: no data for it at this scale")
+                continue
             queries = queries_per_request(url, secret, lines)
+            if journey.is_write:  # those were used up by counting
+                lines = lines[:-20] or lines
             rows += measure(journey, lines, PRODUCT_PORT, product.pid, args, reference_rps, queries)
+        if not args.no_concurrency:
+            concurrency = measure_concurrency(url, env, generated, product.pid)
+        if args.soak:
+            soak = measure_soak(generated, rng, product.pid, args)
     finally:
         for process in (product, reference):
             process.send_signal(signal.SIGTERM)
             process.wait(timeout=30)
 
     print_table(rows)
+    if concurrency:
+        print_concurrency(concurrency)
+    if soak:
+        print(
+            f"soak {soak['seconds']} s: worker RSS after the first minute {soak['first_minute']} "
+            f"MiB, after the last {soak['last_minute']} MiB (growth {soak['growth_mb']} MiB)"
+        )
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     result_file = RESULTS / f"{stamp}.json"
@@ -311,6 +388,8 @@ def main() -> None:
                 "load_seconds": load_seconds,
                 "cpu_count": os.cpu_count(),
                 "rows": [asdict(r) for r in rows],
+                "concurrency": [c.as_dict() for c in concurrency],
+                "soak": soak,
             },
             indent=2,
         )

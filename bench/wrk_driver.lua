@@ -1,17 +1,28 @@
 -- Drives one journey: each request is a line of the requests file
--- (method<TAB>path<TAB>bearer token<TAB>JSON body or empty), taken in turn from a random
--- start per thread, so many different users and records are exercised.
+-- (method<TAB>path<TAB>bearer token<TAB>JSON body or empty<TAB>flags), taken in turn from
+-- a random start per thread, so many different users and records are exercised. The flag
+-- "idem" sends a fresh Idempotency-Key with every request (each write a new use case).
 -- BENCH_REQUESTS names the file, BENCH_DELAY_MS paces each connection (0 = saturation),
 -- BENCH_SUMMARY is where the JSON summary is written.
 
 local requests = {}
+local fresh_key = {}
 local position = 1
+local sent = 0
+local thread_tag = tostring(math.random(1, 1e9))
 local delay_ms = tonumber(os.getenv("BENCH_DELAY_MS") or "0")
 
 local function split(line)
   local fields = {}
   for field in (line .. "\t"):gmatch("([^\t]*)\t") do table.insert(fields, field) end
   return fields
+end
+
+local threads_made = 0
+
+function setup(thread)
+  threads_made = threads_made + 1
+  thread:set("tid", threads_made)
 end
 
 function init(args)
@@ -23,13 +34,31 @@ function init(args)
       body = f[4]
       headers["Content-Type"] = "application/json"
     end
-    table.insert(requests, wrk.format(f[1], f[2], headers, body))
+    if f[5] == "idem" then
+      table.insert(requests, {f[1], f[2], headers, body})
+      table.insert(fresh_key, true)
+    else
+      table.insert(requests, wrk.format(f[1], f[2], headers, body))
+      table.insert(fresh_key, false)
+    end
   end
-  position = math.random(#requests)
+  -- Each thread its own seed: otherwise every thread starts at the same place and walks
+  -- the same requests (the second confirming claims the first already confirmed).
+  math.randomseed(os.time() * 1000 + (tid or 0))
+  thread_tag = string.format("%d-%d-%d", os.time(), tid or 0, math.random(1, 1e9))
+  -- Threads start evenly apart (plus a random offset), so writes do not overlap.
+  local share = math.floor(#requests / (tonumber(os.getenv("BENCH_THREADS")) or 2))
+  position = ((tid or 1) - 1) * share + math.random(math.max(1, share))
 end
 
 function request()
   position = position % #requests + 1
+  if fresh_key[position] then
+    local r = requests[position]
+    sent = sent + 1
+    r[3]["Idempotency-Key"] = string.format("bench-%s-%d", thread_tag, sent)
+    return wrk.format(r[1], r[2], r[3], r[4])
+  end
   return requests[position]
 end
 
@@ -47,4 +76,15 @@ function done(summary, latency, requests_)
     latency:percentile(50), latency:percentile(95), latency:percentile(99),
     errors.status, errors.connect + errors.read + errors.write + errors.timeout))
   out:close()
+end
+
+-- BENCH_DEBUG=1 prints the first few error responses of each thread (to find their cause).
+local debug = os.getenv("BENCH_DEBUG") == "1"
+local shown = 0
+
+function response(status, headers, body)
+  if debug and status >= 400 and shown < 3 then
+    shown = shown + 1
+    print(status, body)
+  end
 end

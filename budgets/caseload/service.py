@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.audit import record_audit
@@ -18,7 +19,7 @@ from auth.roles import Role
 from budgets.funding.models import Budget
 from budgets.funding.service import policy_for
 from budgets.ledger import service as ledger
-from budgets.plans.models import CarePlan
+from budgets.plans.models import CarePlan, PlanLine
 
 
 def _caseload(actor: Actor) -> Select[str]:
@@ -98,13 +99,50 @@ def _elapsed_share(budget: Budget, today: date) -> float:
     return elapsed / length
 
 
-def _alert_for(session: Session, budget: Budget, today: date) -> SpendingAlert:
-    policy = policy_for(session, commissioner_id=budget.commissioner_id, on=today)
-    figures = ledger.balances(session, budget_id=budget.id).overall
-    plan = session.scalars(
-        select(CarePlan).where(CarePlan.budget_id == budget.id, CarePlan.status == "approved")
-    ).first()
-    plan_total = plan.total_pence if plan else 0
+def _alerts_for(session: Session, budgets: list[Budget], today: date) -> list[SpendingAlert]:
+    """Each budget's alerts, in a fixed number of queries whatever the number of budgets."""
+    ids = [b.id for b in budgets]
+    figures = ledger.overall_balances(session, budget_ids=ids)
+    plan_totals: dict[str, int] = (
+        {
+            budget_id: int(total or 0)
+            for budget_id, total in session.execute(
+                select(CarePlan.budget_id, func.sum(PlanLine.planned_total_pence))
+                .join(PlanLine, PlanLine.plan_id == CarePlan.id)
+                .where(CarePlan.budget_id.in_(ids), CarePlan.status == "approved")
+                .group_by(CarePlan.budget_id)
+            )
+        }
+        if ids
+        else {}
+    )
+    policies: dict[str, dict[str, Any]] = {}
+    alerts = []
+    for budget in budgets:
+        if budget.commissioner_id not in policies:
+            policies[budget.commissioner_id] = policy_for(
+                session, commissioner_id=budget.commissioner_id, on=today
+            )
+        alerts.append(
+            _alert_for(
+                budget,
+                today,
+                policy=policies[budget.commissioner_id],
+                figures=figures.get(budget.id, ledger.Balance()),
+                plan_total=plan_totals.get(budget.id, 0),
+            )
+        )
+    return alerts
+
+
+def _alert_for(
+    budget: Budget,
+    today: date,
+    *,
+    policy: dict[str, Any],
+    figures: ledger.Balance,
+    plan_total: int,
+) -> SpendingAlert:
     expected = int(plan_total * _elapsed_share(budget, today))
     alerts = []
     remaining = figures.allocated - figures.committed - figures.spent
@@ -144,7 +182,7 @@ def spending_alerts(session: Session, *, actor: Actor, page: PageRequest) -> Pag
         scope="caseload-alerts",
     )
     today = utcnow().date()
-    found = [_alert_for(session, budget, today) for budget in budgets.items]
+    found = _alerts_for(session, list(budgets.items), today)
     flagged = [alert for alert in found if alert.alerts]
     _audit_list(
         session, actor, "caseload.spending_alerts", "budget", [a.budget_id for a in flagged]

@@ -238,9 +238,12 @@ def budget_balances(
         select(CarePlan.id).where(CarePlan.id == plan_id, CarePlan.budget_id == budget.id)
     ):
         raise NotFound("No such plan on this budget.")
-    if budget.status == "active":
+    today = utcnow().date()
+    # Reading takes the budget's lock only when a release has fallen due (rarely: once a
+    # month or quarter), so balance reads neither queue behind bookings nor each other.
+    if budget.status == "active" and ledger.due_releases(session, budget=budget, today=today):
         ledger.lock_budget(session, budget.id)
-        ledger.release_due_funds(session, budget=budget, today=utcnow().date(), actor=None)
+        ledger.release_due_funds(session, budget=budget, today=today, actor=None)
     figures = ledger.balances(session, budget_id=budget.id, plan_id=plan_id)
     audit_budget(session, actor, "budget.balances.read", budget)
     session.commit()

@@ -19,14 +19,8 @@ from budgets.ledger.posting import post_transaction, require_positive
 _RELEASE_STEP_MONTHS = {"monthly": 1, "quarterly": 3}
 
 
-def release_due_funds(
-    session: Session, *, budget: Budget, today: date, actor: Actor | None = None
-) -> list[LedgerEntry]:
-    """Release each stream's share that has fallen due under the budget's release schedule.
-
-    The first share is released at allocation; later ones as each month or quarter begins.
-    The caller holds the budget lock.
-    """
+def due_releases(session: Session, *, budget: Budget, today: date) -> dict[str, int]:
+    """What each stream has due for release under the budget's schedule (positive only)."""
     if budget.release_schedule in _RELEASE_STEP_MONTHS:
         begun, total = periods_started(
             budget.period_start,
@@ -37,25 +31,39 @@ def release_due_funds(
         begun = max(begun, 1)
     else:
         begun, total = 1, 1
-    posted: list[LedgerEntry] = []
     sums = stream_sums(session, budget.id)
+    due_by_stream = {}
     for stream in budget.streams:
         figures = sums.get(stream.id, {})
         allocated = -figures.get("commissioner", 0)
         unreleased = figures.get("unreleased", 0)
         due = min(allocated * min(begun, total) // total - (allocated - unreleased), unreleased)
         if due > 0:
-            posted += post_transaction(
-                session,
-                budget=budget,
-                funding_stream_id=stream.id,
-                kind="release",
-                legs=[("unreleased", None, -due), ("available", None, due)],
-                cause_type="release_schedule",
-                cause_id=budget.id,
-                actor=actor,
-                note=None,
-            )
+            due_by_stream[stream.id] = due
+    return due_by_stream
+
+
+def release_due_funds(
+    session: Session, *, budget: Budget, today: date, actor: Actor | None = None
+) -> list[LedgerEntry]:
+    """Release each stream's share that has fallen due under the budget's release schedule.
+
+    The first share is released at allocation; later ones as each month or quarter begins.
+    The caller holds the budget lock.
+    """
+    posted: list[LedgerEntry] = []
+    for stream_id, due in due_releases(session, budget=budget, today=today).items():
+        posted += post_transaction(
+            session,
+            budget=budget,
+            funding_stream_id=stream_id,
+            kind="release",
+            legs=[("unreleased", None, -due), ("available", None, due)],
+            cause_type="release_schedule",
+            cause_id=budget.id,
+            actor=actor,
+            note=None,
+        )
     return posted
 
 

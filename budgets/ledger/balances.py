@@ -67,6 +67,21 @@ def stream_sums(session: Session, budget_id: str) -> dict[str, dict[str, int]]:
     return sums
 
 
+def overall_balances(session: Session, *, budget_ids: list[str]) -> dict[str, Balance]:
+    """Each budget's overall figures in one grouped query (for lists of budgets)."""
+    if not budget_ids:
+        return {}
+    rows = session.execute(
+        select(LedgerEntry.budget_id, LedgerEntry.account, func.sum(LedgerEntry.amount_pence))
+        .where(LedgerEntry.budget_id.in_(budget_ids))
+        .group_by(LedgerEntry.budget_id, LedgerEntry.account)
+    ).all()
+    sums: dict[str, dict[str, int]] = defaultdict(dict)
+    for budget_id, account, total in rows:
+        sums[budget_id][account] = int(total or 0)
+    return {budget_id: balance_from(figures) for budget_id, figures in sums.items()}
+
+
 def balance_from(sums: dict[str, int]) -> Balance:
     allocated = -sums.get("commissioner", 0)
     return Balance(

@@ -32,6 +32,20 @@ class LedgerEntry(IdMixin, Base):
     __table_args__ = (
         Index("ix_ledger_entries_budget_id_occurred_at", "budget_id", "occurred_at"),
         Index("ix_ledger_entries_cause", "cause_type", "cause_id"),
+        # Sums per stream and per line answered from the index alone (migration 0011).
+        Index(
+            "ix_ledger_entries_budget_stream_account",
+            "budget_id",
+            "funding_stream_id",
+            "account",
+            postgresql_include=["amount_pence"],
+        ),
+        Index(
+            "ix_ledger_entries_line_account",
+            "plan_line_id",
+            "account",
+            postgresql_include=["amount_pence"],
+        ),
     )
 
     transaction_id: Mapped[str] = mapped_column(String(36), index=True)

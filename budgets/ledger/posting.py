@@ -14,11 +14,17 @@ from budgets.ledger.models import LedgerEntry
 
 
 def lock_budget(session: Session, budget_id: str) -> Budget:
-    """The budget, re-read under a row lock held until the caller's transaction ends."""
+    """The budget, re-read under a row lock held until the caller's transaction ends.
+
+    FOR NO KEY UPDATE (not FOR UPDATE): it still serialises every writer of this budget's
+    money, but does not conflict with the KEY SHARE lock that inserting a row referencing
+    the budget takes. With FOR UPDATE, two bookings that each inserted their booking row
+    (KEY SHARE on the budget) and then locked the budget deadlocked each other.
+    """
     budget = session.scalars(
         select(Budget)
         .where(Budget.id == budget_id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     ).first()
     if budget is None:

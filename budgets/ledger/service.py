@@ -20,7 +20,12 @@ from app.domain_errors import InvalidState, NotFound, RuleViolation
 from auth.access import can_see_person
 from auth.actor import Actor
 from budgets.funding.models import Budget
-from budgets.ledger.allocation import allocate_funds, reduce_allocation, release_due_funds
+from budgets.ledger.allocation import (
+    allocate_funds,
+    due_releases,
+    reduce_allocation,
+    release_due_funds,
+)
 from budgets.ledger.balances import (
     Balance,
     BudgetBalances,
@@ -29,6 +34,7 @@ from budgets.ledger.balances import (
     balances,
     line_balance,
     line_sums,
+    overall_balances,
     stream_sums,
 )
 from budgets.ledger.models import LedgerEntry
@@ -43,8 +49,10 @@ __all__ = [
     "balances",
     "commit_funds",
     "current_plan_line",
+    "due_releases",
     "line_balance",
     "lock_budget",
+    "overall_balances",
     "plan_line_for_booking",
     "record_spend",
     "reduce_allocation",

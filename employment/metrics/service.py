@@ -50,8 +50,19 @@ def _period(start: date, end: date) -> Period:
 
 
 def _referral_facts(session: Session, service: IpsService, end: date) -> list[ReferralFacts]:
-    referrals = session.scalars(select(Referral).where(Referral.service_id == service.id)).all()
-    ids = [r.id for r in referrals]
+    # Plain rows, not ORM objects, and sub-selects, not lists of ids as parameters: a
+    # service holds thousands of referrals and this runs on every metrics read.
+    of_service = select(Referral.id).where(Referral.service_id == service.id)
+    referrals = session.execute(
+        select(
+            Referral.id,
+            Referral.specialist_id,
+            Referral.in_work_at_referral,
+            Referral.accepted_on,
+            Referral.first_contact_on,
+            Referral.discharged_on,
+        ).where(Referral.service_id == service.id)
+    ).all()
     first_employer: dict[str, date] = {}
     for referral_id, occurred_on, accepted_on in session.execute(
         select(EmployerContactPerson.referral_id, EmployerContact.occurred_on, Referral.accepted_on)
@@ -63,21 +74,18 @@ def _referral_facts(session: Session, service: IpsService, end: date) -> list[Re
             first_employer[referral_id] = min(
                 first_employer.get(referral_id, date.max), occurred_on
             )
-    last_direct = (
-        dict(
-            session.execute(
-                select(Contact.referral_id, func.max(Contact.occurred_on))
-                .where(
-                    Contact.referral_id.in_(ids),
-                    Contact.with_whom == "person",
-                    Contact.occurred_on <= end,
-                )
-                .group_by(Contact.referral_id)
-            ).all()
+    last_direct: dict[str, date] = {
+        referral_id: day
+        for referral_id, day in session.execute(
+            select(Contact.referral_id, func.max(Contact.occurred_on))
+            .where(
+                Contact.referral_id.in_(of_service),
+                Contact.with_whom == "person",
+                Contact.occurred_on <= end,
+            )
+            .group_by(Contact.referral_id)
         )
-        if ids
-        else {}
-    )
+    }
     return [
         ReferralFacts(
             id=r.id,

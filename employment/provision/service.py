@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_FLOOR, Decimal
@@ -156,47 +157,82 @@ def caseload_of(
     session: Session, *, service: IpsService, specialist: EmploymentSpecialist, as_of: date
 ) -> Caseload:
     """Open and active (contact in the last 4 weeks) referrals held by a specialist."""
+    return caseloads_of(session, service=service, specialists=[specialist], as_of=as_of)[
+        specialist.id
+    ]
+
+
+def caseloads_of(
+    session: Session,
+    *,
+    service: IpsService,
+    specialists: Sequence[EmploymentSpecialist],
+    as_of: date,
+) -> dict[str, Caseload]:
+    """`caseload_of` for several specialists in two grouped queries, whatever their number."""
+    ids = [s.id for s in specialists]
+    if not ids:
+        return {}
     on_caseload = (
-        Referral.specialist_id == specialist.id,
+        Referral.specialist_id.in_(ids),
         Referral.status.in_(ON_CASELOAD_STATES),
     )
-    open_count = session.scalar(select(func.count()).select_from(Referral).where(*on_caseload))
     recent = exists().where(
         Contact.referral_id == Referral.id,
         Contact.with_whom == "person",
         Contact.occurred_on > as_of - ACTIVE_WINDOW,
         Contact.occurred_on <= as_of,
     )
-    active_count = session.scalar(
-        select(func.count()).select_from(Referral).where(*on_caseload, recent)
-    )
-    return Caseload(
-        open=int(open_count or 0),
-        active=int(active_count or 0),
-        limit=caseload_limit(service, specialist),
-    )
+    counted = select(Referral.specialist_id, func.count()).group_by(Referral.specialist_id)
+    open_counts = {sid: n for sid, n in session.execute(counted.where(*on_caseload))}
+    active_counts = {sid: n for sid, n in session.execute(counted.where(*on_caseload, recent))}
+    return {
+        s.id: Caseload(
+            open=int(open_counts.get(s.id, 0)),
+            active=int(active_counts.get(s.id, 0)),
+            limit=caseload_limit(service, s),
+        )
+        for s in specialists
+    }
 
 
 def describe_specialist(
     session: Session, specialist: EmploymentSpecialist, service: IpsService, as_of: date
 ) -> dict[str, Any]:
-    user = session.get(User, specialist.user_id)
-    caseload = caseload_of(session, service=service, specialist=specialist, as_of=as_of)
-    return {
-        "id": specialist.id,
-        "service_id": specialist.service_id,
-        "user_id": specialist.user_id,
-        "display_name": user.display_name if user else None,
-        "fte": specialist.fte,
-        "is_active": specialist.is_active,
-        "version": specialist.version,
-        "caseload": {
-            "open": caseload.open,
-            "active": caseload.active,
-            "limit": caseload.limit,
-            "over_limit": caseload.over_limit,
-        },
-    }
+    return describe_specialists(session, [specialist], service, as_of)[0]
+
+
+def describe_specialists(
+    session: Session,
+    specialists: Sequence[EmploymentSpecialist],
+    service: IpsService,
+    as_of: date,
+) -> list[dict[str, Any]]:
+    """Specialists with their names and caseloads, in a fixed number of queries."""
+    user_ids = sorted({s.user_id for s in specialists})
+    names: dict[str, str] = {}
+    if user_ids:
+        rows = session.execute(select(User.id, User.display_name).where(User.id.in_(user_ids)))
+        names = {user_id: name for user_id, name in rows}
+    caseloads = caseloads_of(session, service=service, specialists=specialists, as_of=as_of)
+    return [
+        {
+            "id": specialist.id,
+            "service_id": specialist.service_id,
+            "user_id": specialist.user_id,
+            "display_name": names.get(specialist.user_id),
+            "fte": specialist.fte,
+            "is_active": specialist.is_active,
+            "version": specialist.version,
+            "caseload": {
+                "open": caseloads[specialist.id].open,
+                "active": caseloads[specialist.id].active,
+                "limit": caseloads[specialist.id].limit,
+                "over_limit": caseloads[specialist.id].over_limit,
+            },
+        }
+        for specialist in specialists
+    ]
 
 
 def add_specialist(
@@ -250,7 +286,7 @@ def list_specialists(
         scope=f"ips-specialists:{service.id}",
     )
     return {
-        "items": [describe_specialist(session, s, service, today) for s in result.items],
+        "items": describe_specialists(session, result.items, service, today),
         "next_cursor": result.next_cursor,
     }
 
