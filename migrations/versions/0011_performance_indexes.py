@@ -1,7 +1,7 @@
 """performance: covering indexes for the ledger sums every balance and booking reads
 
 Revision ID: 0011
-Revises: 0005
+Revises: 0007
 
 Balances, commitments and statements sum postings per (budget, stream, account) and per
 (plan line, account). With `amount_pence` included, PostgreSQL answers those sums from the
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = '0011'
-down_revision: str | Sequence[str] | None = '0005'
+down_revision: str | Sequence[str] | None = '0007'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
