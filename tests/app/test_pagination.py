@@ -42,7 +42,7 @@ def test_limit_is_bounded(probe_client: FlaskClient, seeded, limit: str) -> None
     assert_problem(response, 422, "validation-error")
 
 
-@pytest.mark.parametrize("cursor", ["garbage", "eyJzIjoicHJvYmUifQ", "a" * 300, "%00%ff"])
+@pytest.mark.parametrize("cursor", ["garbage", "eyJzIjoicHJvYmUifQ", "a" * 300, "%ff%fe"])
 def test_garbage_cursor_is_400(probe_client: FlaskClient, seeded, cursor: str) -> None:  # type: ignore[no-untyped-def]
     response = probe_client.get(f"/v1/_probe/commissioners?cursor={cursor}", headers=seeded)
     assert_problem(response, 400, "invalid-cursor")

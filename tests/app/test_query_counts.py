@@ -13,22 +13,25 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event, select
+from sqlalchemy import UniqueConstraint, event, select
 from sqlalchemy.orm import Session
 
-from app.db import get_db, new_id
+from app.db import get_db, new_id, utcnow
 from app.demo import seed_demo
 from app.model_registry import metadata
-from auth.models import User
+from auth.models import Invitation, OAuthClient, ProviderMembership, User
+from budgets.bookings.models import Claim
 from budgets.funding.models import Budget, BudgetChange
+from budgets.payments.models import Payment
 from budgets.plans.models import CarePlan
 from employment.models import FidelityReview, IpsService
+from mobile_contract.notifications.models import DeviceToken
 from tests.builders import bearer_for
 
 # Which table a path parameter's ids come from.
@@ -77,15 +80,43 @@ def counted(app: Flask) -> Iterator[list[str]]:
         event.remove(engine, "before_cursor_execute", record)
 
 
+def _sep(path: str) -> str:
+    return "&" if "?" in path else "?"
+
+
+# Lists that need a query argument to answer at all: argument -> table its ids come from.
+REQUIRED_QUERY = {"/v1/back-office-clients": ("organisation_id", "provider_organisations")}
+
+
 def _candidates(session: Session, path: str) -> list[str]:
     """Concrete paths for a template, one per combination of existing ids (capped)."""
     params = re.findall(r"{(\w+)}", path)
     paths = [path]
+    if path in REQUIRED_QUERY:
+        name, table_name = REQUIRED_QUERY[path]
+        ids = session.scalars(select(metadata.tables[table_name].c.id)).all()
+        paths = [f"{path}?{name}={i}" for i in ids]
     for param in params:
         table = metadata.tables[PARAM_TABLES[param]]
         ids = session.scalars(select(table.c.id).limit(MAX_CANDIDATE_IDS)).all()
         paths = [p.replace(f"{{{param}}}", str(i)) for p in paths for i in ids]
     return paths
+
+
+def _is_unique(column: Any) -> bool:
+    table = column.table
+    single = [c.columns for c in table.constraints if isinstance(c, UniqueConstraint)]
+    single += [i.columns for i in table.indexes if i.unique]
+    return bool(column.unique) or any(list(cols) == [column] for cols in single)
+
+
+def _copy_of(column: Any, value: Any) -> Any:
+    """A value for a copied row: unique columns get a fresh value (or none if nullable)."""
+    if not _is_unique(column):
+        return value
+    if column.nullable:
+        return None
+    return f"{value}-{new_id()[-12:]}" if isinstance(value, str) else value
 
 
 def _clone_items(session: Session, items: list[dict[str, Any]], copies: int) -> bool:
@@ -100,7 +131,7 @@ def _clone_items(session: Session, items: list[dict[str, Any]], copies: int) -> 
             if row is None:
                 continue
             for _ in range(copies):
-                values = {k: v for k, v in row.items() if not table.c[k].unique} | {"id": new_id()}
+                values = {k: _copy_of(table.c[k], v) for k, v in row.items()} | {"id": new_id()}
                 session.execute(table.insert().values(**values))
             cloned = True
             break
@@ -114,7 +145,7 @@ def _longest(
     best: tuple[str, dict[str, str], int] | None = None
     for path in paths:
         for auth in headers:
-            response = client.get(f"{path}?limit=100", headers=auth)
+            response = client.get(f"{path}{_sep(path)}limit=100", headers=auth)
             if response.status_code != 200:
                 continue
             count = len(response.get_json()["items"])
@@ -153,7 +184,63 @@ def _add_what_the_demo_lacks(session: Session) -> None:
             band="not_ips",
         )
     )
+    _add_accounts_lists(session)
+    _add_payments(session)
     session.flush()
+
+
+def _add_accounts_lists(session: Session) -> None:
+    """Invitations, devices and back-office clients: the demo has at most one of each."""
+    admin = session.scalars(select(User).where(User.email == "admin@demo.example")).one()
+    person = session.scalars(select(User).where(User.email == "person@demo.example")).one()
+    owner = session.scalars(select(User).where(User.email == "provider@demo.example")).one()
+    membership = session.scalars(
+        select(ProviderMembership).where(ProviderMembership.user_id == owner.id)
+    ).first()
+    assert membership is not None
+    expires = utcnow() + timedelta(days=7)
+    for n in range(3):
+        session.add(
+            Invitation(
+                token_hash=new_id(),
+                email=f"invitee{n}@demo.example",
+                display_name=f"Invitee {n}",
+                role="broker",
+                invited_by_id=admin.id,
+                commissioner_id=admin.commissioner_id,
+                expires_at=expires,
+            )
+        )
+        session.add(DeviceToken(user_id=person.id, platform="ios", token=f"apns-{new_id()}"))
+        session.add(
+            OAuthClient(
+                client_id=f"back-office-{new_id()}",
+                name=f"Back office {n}",
+                is_public=False,
+                organisation_id=membership.organisation_id,
+                grant_types=["client_credentials"],
+                redirect_uris=[],
+                allowed_scopes="bookings:manage",
+            )
+        )
+
+
+def _add_payments(session: Session) -> None:
+    """A payment for each of a few demo claims (their budget and provider lists show them)."""
+    for claim in session.scalars(select(Claim).limit(3)):
+        session.add(
+            Payment(
+                claim_id=claim.id,
+                booking_id=claim.booking_id,
+                organisation_id=claim.organisation_id,
+                plan_line_id=claim.plan_line_id,
+                budget_id=claim.budget_id,
+                person_id=claim.person_id,
+                amount_pence=1_000,
+                status="failed",
+                idempotency_key=f"payment-{new_id()}",
+            )
+        )
 
 
 @pytest.fixture
@@ -180,7 +267,9 @@ def test_queries_per_request_do_not_grow_with_page_size(
     for template in list_endpoints(app):
         found = _longest(client, _candidates(db_session, template), demo_world)
         if found is not None and found[2] == 1:  # give the one item some company
-            short = client.get(f"{found[0]}?limit=100", headers=found[1]).get_json()["items"]
+            short = client.get(f"{found[0]}{_sep(found[0])}limit=100", headers=found[1]).get_json()[
+                "items"
+            ]
             if _clone_items(db_session, short, copies=3):
                 found = _longest(client, [found[0]], [found[1]])
         if found is None or found[2] < 2:
@@ -188,9 +277,9 @@ def test_queries_per_request_do_not_grow_with_page_size(
             continue
         path, auth, count = found
         with counted(app) as one:
-            assert client.get(f"{path}?limit=1", headers=auth).status_code == 200
+            assert client.get(f"{path}{_sep(path)}limit=1", headers=auth).status_code == 200
         with counted(app) as many:
-            response = client.get(f"{path}?limit={count}", headers=auth)
+            response = client.get(f"{path}{_sep(path)}limit={count}", headers=auth)
             assert response.status_code == 200 and len(response.get_json()["items"]) == count
         if len(many) != len(one):
             growing[template] = (len(one), len(many), count)
