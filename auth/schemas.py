@@ -32,3 +32,11 @@ class MeSchema(ma.Schema):
     acts_for = ma.fields.List(ma.fields.Nested(PersonSummarySchema), dump_only=True)
     organisations = ma.fields.List(ma.fields.Nested(OrganisationMembershipSchema), dump_only=True)
     commissioner_id = ma.fields.String(dump_only=True, allow_none=True)
+
+
+class ClosedAccountSchema(ma.Schema):
+    """A login that no longer works."""
+
+    id = ma.fields.String(dump_only=True)
+    email = ma.fields.String(dump_only=True)
+    is_active = ma.fields.Boolean(dump_only=True)
