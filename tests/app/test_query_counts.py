@@ -30,9 +30,10 @@ from budgets.bookings.models import Claim
 from budgets.funding.models import Budget, BudgetChange
 from budgets.payments.models import Payment
 from budgets.plans.models import CarePlan
-from employment.models import FidelityReview, IpsService
+from employment.models import DatedRate, FidelityReview, IpsService
 from mobile_contract.notifications.models import DeviceToken
 from tests.builders import bearer_for
+from tests.employment.conftest import REGULATED_RATES
 
 # Which table a path parameter's ids come from.
 PARAM_TABLES = {
@@ -184,6 +185,17 @@ def _add_what_the_demo_lacks(session: Session) -> None:
             band="not_ips",
         )
     )
+    if session.scalar(select(DatedRate.id).limit(1)) is None:  # emptied by a committed test
+        for kind, age, day, value, unit in REGULATED_RATES:
+            session.add(
+                DatedRate(
+                    kind=kind,
+                    min_age=age,
+                    effective_from=date.fromisoformat(day),
+                    value=value,
+                    unit=unit,
+                )
+            )
     _add_accounts_lists(session)
     _add_payments(session)
     session.flush()
