@@ -8,8 +8,8 @@ them on every operation as the spec is built:
 - 422 `validation-error` and 400 on every operation that reads a body or query arguments
   (a bad cursor or unreadable JSON), 413 and 415 on those with a body (app/requests.py);
 - 409 and 422 on every operation taking `Idempotency-Key` (app/idempotency.py);
-- 404 on every operation addressing a record by id (a record that is not the caller's
-  is a 404 too, auth/access.py);
+- 404 on every operation addressing a record by id, in its path or as a `..._id` filter
+  (a record that is not the caller's is a 404 too, auth/access.py);
 - 412 and 428 on every operation taking `If-Match` (app/etag.py); every PUT and PATCH
   takes it (README: updates need If-Match), documented as a required header.
 flask-smorest names its own 422 after the HTTP status (`UNPROCESSABLE_ENTITY`); those
@@ -64,7 +64,9 @@ class CrossCuttingResponsesPlugin(BasePlugin):
             statuses = [429]
             if path and path.startswith(GATED_PATH_PREFIX):
                 statuses += [400, 426]
-            if path and "{" in path:
+            if (path and "{" in path) or any(
+                where == "query" and name.endswith("_id") for where, name in parameters
+            ):
                 statuses.append(404)
             if "requestBody" in operation:
                 statuses += [400, 413, 415, 422]

@@ -71,6 +71,42 @@ def test_the_check_names_each_shortfall(engine: Engine) -> None:
     ]
 
 
+def test_each_missing_error_response_is_named(engine: Engine) -> None:
+    document = live_document(_sloppy_app(engine))
+    put = document["paths"]["/v1/_sloppy/things/{thing_id}"]["put"]
+    put["summary"] = "Replace a thing."
+    for status in ("401", "404", "412", "422", "429"):
+        del put["responses"][status]
+    put["responses"]["403"] = {"description": "Forbidden"}
+    where = "PUT /v1/_sloppy/things/{thing_id}"
+    assert [p for p in operation_doc_problems(document) if "_sloppy/things" in p] == [
+        f"{where}: does not document 401 (it needs a bearer token)",
+        f"{where}: does not document 404 (it addresses a record that may not exist or not "
+        "be yours)",
+        f"{where}: does not document 412 (updates check If-Match)",
+        f"{where}: does not document 422 (it reads input that can be invalid)",
+        f"{where}: does not document 429 (every request may be rate limited)",
+        f"{where}: 403 is not documented as application/problem+json",
+    ]
+
+
+def test_a_filter_by_record_id_documents_404(app: Flask) -> None:
+    document = live_document(app)
+    filtered = [
+        (path, method)
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if method != "parameters"
+        and any(
+            p.get("in") == "query" and str(p.get("name", "")).endswith("_id")
+            for p in operation.get("parameters", [])
+        )
+    ]
+    assert filtered, "expected some list filtered by a record id"
+    for path, method in filtered:
+        assert "404" in document["paths"][path][method]["responses"], (path, method)
+
+
 def test_bodies_get_examples_from_their_schemas(engine: Engine) -> None:
     put = live_document(_sloppy_app(engine))["paths"]["/v1/_sloppy/things/{thing_id}"]["put"]
     example = put["requestBody"]["content"]["application/json"]["example"]
