@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from app.db import utcnow
 from auth.models import Person, User
-from budgets.bookings.models import Booking
-from tests.budgets.booking_builders import build_booking
+from budgets.bookings.models import Booking, Claim
+from tests.budgets.booking_builders import build_booking, build_claim
 from tests.budgets.builders import build_approved_line
 from tests.builders import bearer_for, build_person_user
 
@@ -85,6 +85,38 @@ def test_bookings_delta_sync(client: FlaskClient, db_session: Session) -> None:
         client,
         db_session,
         url="/v1/bookings",
+        headers=bearer_for(db_session, user),
+        mine=mine,
+        theirs=theirs,
+        change=change,
+    )
+
+
+def test_claims_delta_sync(client: FlaskClient, db_session: Session) -> None:
+    user, person = _person(db_session)
+    _, other = _person(db_session)
+    line = build_approved_line(
+        db_session, person=person, line_pence=2000, planned_total_pence=100_000
+    )
+    other_line = build_approved_line(
+        db_session, person=other, line_pence=2000, planned_total_pence=100_000
+    )
+    booking = build_booking(db_session, line=line, units=3)
+    mine = [
+        build_claim(
+            db_session, booking=booking, delivered_on=booking.start_date + timedelta(days=d)
+        )
+        for d in range(2)
+    ]
+    theirs = [build_claim(db_session, booking=build_booking(db_session, line=other_line, units=1))]
+
+    def change(claim: Claim) -> None:
+        claim.note = "Changed"
+
+    check_delta_sync(
+        client,
+        db_session,
+        url="/v1/claims",
         headers=bearer_for(db_session, user),
         mine=mine,
         theirs=theirs,
