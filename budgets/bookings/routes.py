@@ -41,7 +41,7 @@ class Bookings(MethodView):
     @documents_problems(400, 422)
     def get(self, args: dict[str, Any]) -> Any:
         """Bookings you may see: your own or those you act for, your caseload's, or your
-        organisation's; oldest change first (delta sync with `updated_since`)."""
+        organisation's; newest first (delta sync with `updated_since`: oldest change first)."""
         page = args.pop("page")
         return service.list_bookings(get_session(), actor=g.actor, page=page, **args)
 

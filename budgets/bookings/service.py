@@ -210,8 +210,8 @@ def list_bookings(
     updated_since: datetime | None = None,
     sync_overlap_seconds: int = 0,
 ) -> SyncPage[Booking]:
-    """Bookings the caller may see, optionally for one person, org or status, oldest change
-    first (delta sync: only those changed since `updated_since`)."""
+    """Bookings the caller may see, optionally for one person, org or status, newest first;
+    with `updated_since` only those changed since then, oldest change first."""
     require_read_scope(actor)
     stmt = select(Booking).where(visible_clause(actor, Booking.person_id, Booking.organisation_id))
     if status:
@@ -236,6 +236,8 @@ def list_bookings(
             actor, cast("ColumnElement[str]", Tombstone.owner_id)
         ),
         overlap_seconds=sync_overlap_seconds,
+        full_sync_keys=[Booking.id],
+        full_sync_descending=True,
     )
     record_audit(
         session,

@@ -122,3 +122,25 @@ def test_claims_delta_sync(client: FlaskClient, db_session: Session) -> None:
         theirs=theirs,
         change=change,
     )
+
+
+def test_a_full_sync_keeps_the_lists_order_across_pages(
+    client: FlaskClient, db_session: Session
+) -> None:
+    user, person = _person(db_session)
+    line = build_approved_line(
+        db_session, person=person, line_pence=2000, planned_total_pence=100_000
+    )
+    bookings = [build_booking(db_session, line=line, units=1) for _ in range(3)]
+    headers = bearer_for(db_session, user)
+    seen, synced_at, cursor = [], set(), None
+    while True:
+        query = {"limit": "1", **({"cursor": cursor} if cursor else {})}
+        body = client.get("/v1/bookings", headers=headers, query_string=query).get_json()
+        seen += [item["id"] for item in body["items"]]
+        synced_at.add(body["synced_at"])
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == sorted((b.id for b in bookings), reverse=True)
+    assert len(synced_at) == 1

@@ -75,8 +75,8 @@ class Claims(MethodView):
     @blp.response(200, sync_schema(ClaimSchema))
     @documents_problems(400, 404, 422)
     def get(self, args: dict[str, Any]) -> Any:
-        """Claims you may see (yours, those you act for, or your organisation's); oldest
-        change first (delta sync with `updated_since`)."""
+        """Claims you may see (yours, those you act for, or your organisation's); newest
+        first (delta sync with `updated_since`: oldest change first)."""
         page = args.pop("page")
         return service.list_claims(get_session(), actor=g.actor, page=page, **args)
 

@@ -173,8 +173,8 @@ def list_claims(
     updated_since: datetime | None = None,
     sync_overlap_seconds: int = 0,
 ) -> SyncPage[Claim]:
-    """Claims the caller may see, optionally by status or booking, oldest change first
-    (delta sync: only those changed since `updated_since`)."""
+    """Claims the caller may see, optionally by status or booking, newest first;
+    with `updated_since` only those changed since then, oldest change first."""
     require_read_scope(actor)
     stmt = select(Claim).where(visible_clause(actor, Claim.person_id, Claim.organisation_id))
     if status:
@@ -201,6 +201,8 @@ def list_claims(
             actor, cast("ColumnElement[str]", Tombstone.owner_id)
         ),
         overlap_seconds=sync_overlap_seconds,
+        full_sync_keys=[Claim.id],
+        full_sync_descending=True,
     )
     record_audit(
         session,
