@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
+from app.notifications import Notification, notify
 from auth.models import Person, User
 from budgets.bookings.models import Booking, Claim
 from tests.budgets.booking_builders import build_booking, build_claim
@@ -144,3 +145,31 @@ def test_a_full_sync_keeps_the_lists_order_across_pages(
             break
     assert seen == sorted((b.id for b in bookings), reverse=True)
     assert len(synced_at) == 1
+
+
+def test_notifications_delta_sync(client: FlaskClient, db_session: Session) -> None:
+    user, _ = _person(db_session)
+    other, _ = _person(db_session)
+    mine = notify(db_session, user_ids=[user.id], kind="plan_decided", title="One")
+    mine += notify(db_session, user_ids=[user.id], kind="plan_decided", title="Two")
+    theirs = notify(db_session, user_ids=[other.id], kind="plan_decided", title="Theirs")
+    headers = bearer_for(db_session, user)
+
+    def change(notification: Notification) -> None:
+        notification.read_at = utcnow()
+
+    check_delta_sync(
+        client,
+        db_session,
+        url="/v1/notifications",
+        headers=headers,
+        mine=mine,
+        theirs=theirs,
+        change=change,
+    )
+    # Marking all read through the API is a change too.
+    since = client.get("/v1/notifications", headers=headers).get_json()["synced_at"]
+    _backdate(db_session, mine)
+    assert client.post("/v1/notifications/read-all", headers=headers).get_json() == {"updated": 1}
+    delta = client.get("/v1/notifications", headers=headers, query_string={"updated_since": since})
+    assert [n["id"] for n in delta.get_json()["items"]] == [mine[1].id]
