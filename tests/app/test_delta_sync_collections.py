@@ -15,8 +15,9 @@ from app.db import utcnow
 from app.notifications import Notification, notify
 from auth.models import Person, User
 from budgets.bookings.models import Booking, Claim
+from budgets.funding.models import Budget
 from tests.budgets.booking_builders import build_booking, build_claim
-from tests.budgets.builders import build_approved_line
+from tests.budgets.builders import build_approved_line, build_budget
 from tests.builders import bearer_for, build_person_user
 
 
@@ -173,3 +174,23 @@ def test_notifications_delta_sync(client: FlaskClient, db_session: Session) -> N
     assert client.post("/v1/notifications/read-all", headers=headers).get_json() == {"updated": 1}
     delta = client.get("/v1/notifications", headers=headers, query_string={"updated_since": since})
     assert [n["id"] for n in delta.get_json()["items"]] == [mine[1].id]
+
+
+def test_budgets_delta_sync(client: FlaskClient, db_session: Session) -> None:
+    user, person = _person(db_session)
+    _, other = _person(db_session)
+    mine = [build_budget(db_session, person=person) for _ in range(2)]
+    theirs = [build_budget(db_session, person=other)]
+
+    def change(budget: Budget) -> None:
+        budget.status_reason = "Reviewed"
+
+    check_delta_sync(
+        client,
+        db_session,
+        url="/v1/budgets",
+        headers=bearer_for(db_session, user),
+        mine=mine,
+        theirs=theirs,
+        change=change,
+    )
