@@ -9,15 +9,18 @@ from datetime import timedelta
 from typing import Any
 
 from flask.testing import FlaskClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
 from app.notifications import Notification, notify
+from app.sync import Tombstone
 from auth.models import Person, User
 from budgets.bookings.models import Booking, Claim
 from budgets.funding.models import Budget
+from budgets.plans.models import CarePlan
 from tests.budgets.booking_builders import build_booking, build_claim
-from tests.budgets.builders import build_approved_line, build_budget
+from tests.budgets.builders import build_approved_line, build_budget, build_line, build_plan
 from tests.builders import bearer_for, build_person_user
 
 
@@ -194,3 +197,42 @@ def test_budgets_delta_sync(client: FlaskClient, db_session: Session) -> None:
         theirs=theirs,
         change=change,
     )
+
+
+def test_plans_delta_sync_and_a_deleted_line(client: FlaskClient, db_session: Session) -> None:
+    user, person = _person(db_session)
+    _, other = _person(db_session)
+    budget = build_budget(db_session, person=person)
+    other_budget = build_budget(db_session, person=other)
+    old = build_plan(db_session, budget=budget, status="superseded", version_number=1)
+    draft = build_plan(db_session, budget=budget, version_number=2, previous_version_id=old.id)
+    line = build_line(db_session, plan=draft)
+    theirs = [build_plan(db_session, budget=other_budget)]
+    headers = bearer_for(db_session, user)
+    url = f"/v1/budgets/{budget.id}/plans"
+
+    def change(plan: CarePlan) -> None:
+        plan.risks = "Changed"
+
+    check_delta_sync(
+        client,
+        db_session,
+        url=url,
+        headers=headers,
+        mine=[old, draft],
+        theirs=theirs,
+        change=change,
+    )
+    full = client.get(url, headers=headers).get_json()
+    assert [p["id"] for p in full["items"]] == [draft.id, old.id]  # newest first
+    _backdate(db_session, [old, draft])
+    removed = client.delete(
+        f"/v1/plans/{draft.id}/lines/{line.id}", headers={**headers, "If-Match": "*"}
+    )
+    assert removed.status_code == 200, removed.json
+    delta = client.get(url, headers=headers, query_string={"updated_since": full["synced_at"]})
+    assert [p["id"] for p in delta.get_json()["items"]] == [draft.id]
+    assert delta.get_json()["items"][0]["lines"] == []
+    tombstone = db_session.scalar(select(Tombstone).where(Tombstone.record_id == line.id))
+    assert tombstone is not None and tombstone.owner_id == person.id
+    assert client.get(f"/v1/budgets/{other_budget.id}/plans", headers=headers).status_code == 404
