@@ -19,9 +19,11 @@ from auth.models import Person, User
 from budgets.bookings.models import Booking, Claim
 from budgets.funding.models import Budget
 from budgets.plans.models import CarePlan
+from employment.models import Referral
 from tests.budgets.booking_builders import build_booking, build_claim
 from tests.budgets.builders import build_approved_line, build_budget, build_line, build_plan
 from tests.builders import bearer_for, build_person_user
+from tests.employment.builders import build_referral, build_service
 
 
 def _person(session: Session) -> tuple[User, Person]:
@@ -236,3 +238,25 @@ def test_plans_delta_sync_and_a_deleted_line(client: FlaskClient, db_session: Se
     tombstone = db_session.scalar(select(Tombstone).where(Tombstone.record_id == line.id))
     assert tombstone is not None and tombstone.owner_id == person.id
     assert client.get(f"/v1/budgets/{other_budget.id}/plans", headers=headers).status_code == 404
+
+
+def test_referrals_delta_sync(client: FlaskClient, db_session: Session) -> None:
+    user, person = _person(db_session)
+    _, other = _person(db_session)
+    ips = build_service(db_session)
+    mine = [build_referral(db_session, service=ips, person_id=person.id)]
+    mine.append(build_referral(db_session, service=build_service(db_session), person_id=person.id))
+    theirs = [build_referral(db_session, service=ips, person_id=other.id)]
+
+    def change(referral: Referral) -> None:
+        referral.referrer_team = "Changed"
+
+    check_delta_sync(
+        client,
+        db_session,
+        url="/v1/employment/referrals",
+        headers=bearer_for(db_session, user),
+        mine=mine,
+        theirs=theirs,
+        change=change,
+    )
