@@ -21,7 +21,10 @@ class Notification(IdMixin, Base):
     """One message for one user, read or unread."""
 
     __tablename__ = "notifications"
-    __table_args__ = (Index("ix_notifications_user_id_id", "user_id", "id"),)
+    __table_args__ = (
+        Index("ix_notifications_user_id_id", "user_id", "id"),
+        Index("ix_notifications_user_id_updated_at_id", "user_id", "updated_at", "id"),
+    )
 
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
     kind: Mapped[str] = mapped_column(String(48))
@@ -31,6 +34,8 @@ class Notification(IdMixin, Base):
     record_id: Mapped[str | None] = mapped_column(String(36))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     read_at: Mapped[datetime | None]
+    # Last change (created, read or unread again): the feed's delta sync key.
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
 def notify(

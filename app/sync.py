@@ -22,6 +22,7 @@ A collection adopts it in three steps (see tests/app/sync_api.py for a complete 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
@@ -91,17 +92,30 @@ def sync_page(
     record_type: str,
     deleted_visible: ColumnElement[bool] | None = None,
     overlap_seconds: int = 0,
+    full_sync_keys: Sequence[InstrumentedAttribute[Any]] | None = None,
+    full_sync_descending: bool = False,
 ) -> SyncPage[Any]:
     """One page of `stmt`'s rows changed since `updated_since`, and the deletions since then.
 
     `deleted_visible` is a condition on `Tombstone` columns limiting deletions to the
     caller's (e.g. `visible_people_clause(actor, Tombstone.owner_id)`).
+
+    A list that had an order before adopting sync (e.g. newest first) keeps it for a full
+    sync with `full_sync_keys` (unique together) and `full_sync_descending`; a delta sync
+    is always oldest change first. Rows changed while a full sync pages carry an
+    `updated_at` after `synced_at`, so the next delta sync sees them.
     """
+    keys: Sequence[InstrumentedAttribute[Any]] = [updated_at, id]
+    descending = False
     if updated_since is not None:
         stmt = stmt.where(updated_at >= updated_since)
+    elif full_sync_keys is not None:
+        keys, descending = full_sync_keys, full_sync_descending
     scope = f"sync:{scope}:{updated_since.isoformat() if updated_since else '-'}"
-    synced_at, keys_page = _resume(page, scope, overlap_seconds)
-    found = keyset_page(session, stmt, keys=[updated_at, id], page=keys_page, scope=f"{scope}:keys")
+    synced_at, keys_page = _resume(page, scope, overlap_seconds, len(keys))
+    found = keyset_page(
+        session, stmt, keys=keys, page=keys_page, scope=f"{scope}:keys", descending=descending
+    )
     next_cursor = None
     if found.next_cursor is not None:
         last_keys = page.codec.decode(f"{scope}:keys", found.next_cursor)
@@ -124,7 +138,9 @@ def sync_page(
     )
 
 
-def _resume(page: PageRequest, scope: str, overlap_seconds: int) -> tuple[datetime, PageRequest]:
+def _resume(
+    page: PageRequest, scope: str, overlap_seconds: int, key_count: int = 2
+) -> tuple[datetime, PageRequest]:
     """The watermark of this sync and the keyset page to fetch.
 
     A sync's cursor carries the `synced_at` of its first page, so every page reports the
@@ -133,10 +149,10 @@ def _resume(page: PageRequest, scope: str, overlap_seconds: int) -> tuple[dateti
     if page.cursor is None:
         return utcnow() - timedelta(seconds=overlap_seconds), page
     values = page.codec.decode(scope, page.cursor)
-    if len(values) != 3 or not isinstance(values[2], datetime):
+    if len(values) != key_count + 1 or not isinstance(values[-1], datetime):
         raise InvalidCursor("The cursor belongs to a different list or ordering.")
-    keys_cursor = page.codec.encode(f"{scope}:keys", values[:2])
-    return values[2], replace(page, cursor=keys_cursor)
+    keys_cursor = page.codec.encode(f"{scope}:keys", values[:-1])
+    return values[-1], replace(page, cursor=keys_cursor)
 
 
 class SyncArgsSchema(PageArgsSchema):

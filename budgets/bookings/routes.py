@@ -11,7 +11,7 @@ from flask_smorest import Blueprint
 from app.db import get_session
 from app.idempotency import idempotent
 from app.openapi import documents_problems
-from app.pagination import page_schema
+from app.sync import sync_schema
 from app.versioning import version_etag
 from auth.guard import require_auth
 from auth.roles import Role, Scope
@@ -37,11 +37,11 @@ def _tagged(booking: Booking, status: int = 200) -> Any:
 class Bookings(MethodView):
     @require_auth()
     @blp.arguments(BookingQueryArgsSchema, location="query")
-    @blp.response(200, page_schema(BookingSchema))
+    @blp.response(200, sync_schema(BookingSchema))
     @documents_problems(400, 422)
     def get(self, args: dict[str, Any]) -> Any:
         """Bookings you may see: your own or those you act for, your caseload's, or your
-        organisation's; newest first."""
+        organisation's; newest first (delta sync with `updated_since`: oldest change first)."""
         page = args.pop("page")
         return service.list_bookings(get_session(), actor=g.actor, page=page, **args)
 

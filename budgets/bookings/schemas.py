@@ -7,7 +7,7 @@ from typing import Any
 import marshmallow as ma
 
 from app.money import MoneySchema
-from app.pagination import PageArgsSchema
+from app.sync import SyncArgsSchema
 from budgets.bookings.models import BookingStatus
 from budgets.providers.offers.schemas import CancellationTermsSchema
 from budgets.providers.schemas import StrictSchema
@@ -79,7 +79,7 @@ class ReasonSchema(StrictSchema):
     reason = ma.fields.String(required=True, validate=ma.validate.Length(min=3, max=1000))
 
 
-class BookingQueryArgsSchema(PageArgsSchema):
+class BookingQueryArgsSchema(SyncArgsSchema):
     status = ma.fields.String(validate=ma.validate.OneOf([str(s) for s in BookingStatus]))
     person_id = ma.fields.String(validate=ma.validate.Length(max=36))
     organisation_id = ma.fields.String(validate=ma.validate.Length(max=36))

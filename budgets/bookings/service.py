@@ -5,16 +5,18 @@ the offer's terms, and completion."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from app.audit import record_audit
 from app.db import utcnow
 from app.domain_errors import Forbidden, NotFound, RuleViolation
 from app.notifications import notify
-from app.pagination import Page, PageRequest, keyset_page
+from app.pagination import PageRequest
+from app.sync import SyncPage, Tombstone, sync_page
+from auth.access import visible_people_clause
 from auth.actor import Actor
 from budgets.bookings.models import (
     BOOKING_TRANSITIONS,
@@ -205,8 +207,11 @@ def list_bookings(
     person_id: str | None = None,
     organisation_id: str | None = None,
     plan_line_id: str | None = None,
-) -> Page[Booking]:
-    """Bookings the caller may see, newest first, optionally for one person, org or status."""
+    updated_since: datetime | None = None,
+    sync_overlap_seconds: int = 0,
+) -> SyncPage[Booking]:
+    """Bookings the caller may see, optionally for one person, org or status, newest first;
+    with `updated_since` only those changed since then, oldest change first."""
     require_read_scope(actor)
     stmt = select(Booking).where(visible_clause(actor, Booking.person_id, Booking.organisation_id))
     if status:
@@ -217,13 +222,22 @@ def list_bookings(
         stmt = stmt.where(Booking.organisation_id == organisation_id)
     if plan_line_id:
         stmt = stmt.where(Booking.plan_line_id == plan_line_id)
-    result = keyset_page(
+    result = sync_page(
         session,
         stmt,
-        keys=[Booking.id],
+        updated_at=Booking.updated_at,
+        id=Booking.id,
         page=page,
         scope=f"bookings:{status}:{person_id}:{organisation_id}:{plan_line_id}",
-        descending=True,
+        updated_since=updated_since,
+        record_type="booking",
+        # Bookings are never deleted (cancelled instead); listed for completeness.
+        deleted_visible=visible_people_clause(
+            actor, cast("ColumnElement[str]", Tombstone.owner_id)
+        ),
+        overlap_seconds=sync_overlap_seconds,
+        full_sync_keys=[Booking.id],
+        full_sync_descending=True,
     )
     record_audit(
         session,

@@ -13,6 +13,7 @@ from app.etag import if_match_tags
 from app.idempotency import idempotent
 from app.openapi import documents_problems
 from app.pagination import PageArgsSchema, page_schema
+from app.sync import sync_schema
 from app.versioning import version_etag
 from auth.guard import require_auth
 from auth.roles import Role, Scope
@@ -42,12 +43,18 @@ blp = Blueprint(
 class Budgets(MethodView):
     @require_auth(Scope.BUDGETS_READ)
     @blp.arguments(BudgetListArgsSchema, location="query")
-    @blp.response(200, page_schema(BudgetSchema))
+    @blp.response(200, sync_schema(BudgetSchema))
     @documents_problems(400, 422)
     def get(self, args: dict[str, Any]) -> Any:
-        """Budgets you may see (yours, your caseload's, your commissioner's)"""
+        """Budgets you may see (yours, your caseload's, your commissioner's), newest first
+        (delta sync with `updated_since`: oldest change first)"""
         return service.list_budgets(
-            get_session(), actor=g.actor, page=args["page"], person_id=args["person_id"]
+            get_session(),
+            actor=g.actor,
+            page=args["page"],
+            person_id=args["person_id"],
+            updated_since=args["updated_since"],
+            sync_overlap_seconds=args["sync_overlap_seconds"],
         )
 
     @require_auth(Scope.BUDGETS_MANAGE, roles=[Role.ADMIN])

@@ -6,7 +6,7 @@ from typing import Any
 
 import marshmallow as ma
 
-from app.pagination import PageArgsSchema
+from app.sync import SyncArgsSchema
 from budgets.funding.changes import CHANGE_KINDS, RECOVERY_GROUNDS
 from budgets.funding.models import BUDGET_STATUSES, HOLDING_OPTIONS, RELEASE_SCHEDULES, STREAM_KINDS
 from budgets.money_fields import Pence
@@ -82,7 +82,7 @@ class BudgetSchema(_Strict):
     created_at = ma.fields.DateTime(dump_only=True)
 
 
-class BudgetListArgsSchema(PageArgsSchema):
+class BudgetListArgsSchema(SyncArgsSchema):
     person_id = ma.fields.String(load_default=None, validate=ma.validate.Length(max=36))
 
 

@@ -4,17 +4,18 @@ case and commits once."""
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Any
+from datetime import date, datetime
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from app.audit import record_audit
 from app.db import utcnow
 from app.domain_errors import Conflict, InvalidState, NotFound, ValidationFailed
 from app.notifications import notify
-from app.pagination import Page, PageRequest, keyset_page
+from app.pagination import PageRequest
+from app.sync import SyncPage, Tombstone, sync_page
 from app.versioning import check_if_match
 from auth.access import can_see_person, require_person_access, require_role, visible_people_clause
 from auth.actor import Actor
@@ -207,14 +208,35 @@ def get_budget(session: Session, *, budget_id: str, actor: Actor) -> Budget:
 
 
 def list_budgets(
-    session: Session, *, actor: Actor, page: PageRequest, person_id: str | None = None
-) -> Page[Budget]:
-    """The budgets the actor may see, newest first, optionally for one person."""
+    session: Session,
+    *,
+    actor: Actor,
+    page: PageRequest,
+    person_id: str | None = None,
+    updated_since: datetime | None = None,
+    sync_overlap_seconds: int = 0,
+) -> SyncPage[Budget]:
+    """The budgets the actor may see, newest first, optionally for one person; with
+    `updated_since` only those changed since then, oldest change first."""
     stmt = select(Budget).where(visible_people_clause(actor, Budget.person_id))
     if person_id:
         stmt = stmt.where(Budget.person_id == person_id)
-    result = keyset_page(
-        session, stmt, keys=[Budget.id], page=page, scope="budgets", descending=True
+    result = sync_page(
+        session,
+        stmt,
+        updated_at=Budget.updated_at,
+        id=Budget.id,
+        page=page,
+        scope=f"budgets:{person_id}",
+        updated_since=updated_since,
+        record_type="budget",
+        # Budgets are never deleted (ended instead); listed for completeness.
+        deleted_visible=visible_people_clause(
+            actor, cast("ColumnElement[str]", Tombstone.owner_id)
+        ),
+        overlap_seconds=sync_overlap_seconds,
+        full_sync_keys=[Budget.id],
+        full_sync_descending=True,
     )
     record_audit(
         session,

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.db import new_id, utcnow
 from app.domain_errors import InvalidState, NotFound, ValidationFailed
+from app.sync import record_deletion
 from auth.access import require_role
 from auth.actor import Actor
 from auth.roles import Role
@@ -20,6 +21,7 @@ from budgets.plans import rules
 from budgets.plans.models import CarePlan, PlanLine
 from budgets.plans.service import (
     LINE_FIELDS,
+    PLAN_LINE_RECORD_TYPE,
     allocated_by_stream,
     audit_plan,
     editable_plan,
@@ -125,6 +127,10 @@ def delete_line(
     require_role(actor, Role.PERSON, Role.REPRESENTATIVE, Role.BROKER)
     plan = editable_plan(session, plan_id=plan_id, actor=actor, if_match=if_match)
     session.delete(_line_of(plan, line_id))
+    # The plan is touched (its `lines` change); the tombstone tells apps holding the line.
+    record_deletion(
+        session, record_type=PLAN_LINE_RECORD_TYPE, record_id=line_id, owner_id=plan.person_id
+    )
     session.flush()
     session.expire(plan, ["lines"])
     touch(plan)

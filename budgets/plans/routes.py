@@ -13,6 +13,7 @@ from app.etag import if_match_tags
 from app.idempotency import idempotent
 from app.openapi import documents_problems
 from app.pagination import PageArgsSchema, page_schema
+from app.sync import SyncArgsSchema, sync_schema
 from app.versioning import version_etag
 from auth.guard import require_auth
 from auth.roles import Role, Scope
@@ -51,13 +52,19 @@ def _tagged(plan: CarePlan, status: int = 200) -> tuple[CarePlan, int, dict[str,
 @blp.route("/budgets/<budget_id>/plans")
 class BudgetPlans(MethodView):
     @require_auth(Scope.BUDGETS_READ)
-    @blp.arguments(PageArgsSchema, location="query")
-    @blp.response(200, page_schema(PlanSchema))
+    @blp.arguments(SyncArgsSchema, location="query")
+    @blp.response(200, sync_schema(PlanSchema))
     @documents_problems(400, 404, 422)
     def get(self, args: dict[str, Any], budget_id: str) -> Any:
-        """Every version of the budget's plan, newest first"""
+        """Every version of the budget's plan, newest first (delta sync with
+        `updated_since`: oldest change first)"""
         return service.list_plan_versions(
-            get_session(), budget_id=budget_id, actor=g.actor, page=args["page"]
+            get_session(),
+            budget_id=budget_id,
+            actor=g.actor,
+            page=args["page"],
+            updated_since=args["updated_since"],
+            sync_overlap_seconds=args["sync_overlap_seconds"],
         )
 
     @require_auth(Scope.PLANS_WRITE, roles=_WRITERS)

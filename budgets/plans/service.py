@@ -7,6 +7,7 @@ ETag they read in If-Match so two devices never silently overwrite each other.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -15,7 +16,8 @@ from sqlalchemy.orm import Session
 from app.audit import record_audit
 from app.db import utcnow
 from app.domain_errors import Conflict, InvalidState, NotFound
-from app.pagination import Page, PageRequest, keyset_page
+from app.pagination import PageRequest
+from app.sync import SyncPage, Tombstone, sync_page
 from app.versioning import check_if_match
 from auth.access import can_see_person, require_role
 from auth.actor import Actor
@@ -87,6 +89,10 @@ def editable_plan(
     if plan.status != "draft":
         raise InvalidState("Only a draft plan can be changed; start a revision instead.")
     return plan
+
+
+PLAN_RECORD_TYPE = "care_plan"
+PLAN_LINE_RECORD_TYPE = "plan_line"
 
 
 def touch(plan: CarePlan) -> None:
@@ -252,17 +258,31 @@ def get_plan(session: Session, *, plan_id: str, actor: Actor) -> CarePlan:
 
 
 def list_plan_versions(
-    session: Session, *, budget_id: str, actor: Actor, page: PageRequest
-) -> Page[CarePlan]:
-    """Every version of a budget's plan, newest first."""
+    session: Session,
+    *,
+    budget_id: str,
+    actor: Actor,
+    page: PageRequest,
+    updated_since: datetime | None = None,
+    sync_overlap_seconds: int = 0,
+) -> SyncPage[CarePlan]:
+    """Every version of a budget's plan, newest first; with `updated_since` only those
+    changed since then (their lines and outcomes included), oldest change first."""
     budget = visible_budget(session, budget_id=budget_id, actor=actor)
-    result = keyset_page(
+    result = sync_page(
         session,
         select(CarePlan).where(CarePlan.budget_id == budget.id),
-        keys=[CarePlan.version_number],
+        updated_at=CarePlan.updated_at,
+        id=CarePlan.id,
         page=page,
         scope=f"plans:{budget.id}",
-        descending=True,
+        updated_since=updated_since,
+        record_type=PLAN_RECORD_TYPE,
+        # Plans are never deleted (a new version supersedes); listed for completeness.
+        deleted_visible=Tombstone.owner_id == budget.person_id,
+        overlap_seconds=sync_overlap_seconds,
+        full_sync_keys=[CarePlan.version_number],
+        full_sync_descending=True,
     )
     record_audit(
         session,

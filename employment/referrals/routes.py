@@ -11,6 +11,7 @@ from app.db import get_session
 from app.idempotency import idempotent
 from app.openapi import documents_problems
 from app.pagination import PageArgsSchema, page_schema
+from app.sync import sync_schema
 from app.versioning import version_etag
 from auth.guard import require_auth
 from auth.roles import Scope
@@ -38,10 +39,11 @@ def _tagged(referral: Referral, status: int = 200) -> tuple[Referral, int, dict[
 class Referrals(MethodView):
     @require_employment_read
     @blp.arguments(ReferralQueryArgsSchema, location="query")
-    @blp.response(200, page_schema(ReferralSchema))
+    @blp.response(200, sync_schema(ReferralSchema))
     @documents_problems(422)
     def get(self, args: dict[str, Any]) -> Any:
-        """Referrals you can see: your own, your caseload's, or your service's."""
+        """Referrals you can see: your own, your caseload's, or your service's; newest first
+        (delta sync with `updated_since`: oldest change first)."""
         return service.list_referrals(get_session(), actor=g.actor, **args)
 
     @require_auth()

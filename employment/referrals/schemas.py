@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from app.pagination import PageArgsSchema
+from app.sync import SyncArgsSchema
 from employment.provision.schemas import StrictSchema
 from employment.rules import (
     CLOSURE_REASONS,
@@ -62,7 +62,7 @@ class ReferralCreateSchema(StrictSchema):
     received_on = ma.fields.Date(load_default=None)
 
 
-class ReferralQueryArgsSchema(PageArgsSchema):
+class ReferralQueryArgsSchema(SyncArgsSchema):
     service_id = ma.fields.String(load_default=None, validate=ID)
     person_id = ma.fields.String(load_default=None, validate=ID)
     status = ma.fields.String(load_default=None, validate=ma.validate.OneOf(REFERRAL_STATES))

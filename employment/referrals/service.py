@@ -6,16 +6,18 @@ Zero exclusion: a referral is refused only when the person does not want paid wo
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
 from app.domain_errors import Conflict, Forbidden, InvalidState, NotFound, RuleViolation
 from app.notifications import notify
-from app.pagination import Page, PageRequest, keyset_page
-from auth.access import can_see_person
+from app.pagination import PageRequest
+from app.sync import SyncPage, Tombstone, sync_page
+from auth.access import can_see_person, visible_people_clause
 from auth.actor import Actor
 from auth.models import Person
 from auth.roles import Role, Scope
@@ -125,8 +127,11 @@ def list_referrals(
     person_id: str | None,
     status: str | None,
     page: PageRequest,
-) -> Page[Referral]:
-    """Referrals the actor may see, newest first, optionally filtered."""
+    updated_since: datetime | None = None,
+    sync_overlap_seconds: int = 0,
+) -> SyncPage[Referral]:
+    """Referrals the actor may see, newest first, optionally filtered; with `updated_since`
+    only those changed since then, oldest change first."""
     stmt = select(Referral).where(visible_referrals_clause(actor))
     if service_id:
         stmt = stmt.where(Referral.service_id == service_id)
@@ -134,13 +139,22 @@ def list_referrals(
         stmt = stmt.where(Referral.person_id == person_id)
     if status:
         stmt = stmt.where(Referral.status == status)
-    result = keyset_page(
+    result = sync_page(
         session,
         stmt,
-        keys=[Referral.id],
+        updated_at=Referral.updated_at,
+        id=Referral.id,
         page=page,
-        descending=True,
         scope=f"ips-referrals:{service_id}:{person_id}:{status}",
+        updated_since=updated_since,
+        record_type="ips_referral",
+        # Referrals are never deleted (closed instead); listed for completeness.
+        deleted_visible=visible_people_clause(
+            actor, cast("ColumnElement[str]", Tombstone.owner_id)
+        ),
+        overlap_seconds=sync_overlap_seconds,
+        full_sync_keys=[Referral.id],
+        full_sync_descending=True,
     )
     for referral in result.items:
         audit(

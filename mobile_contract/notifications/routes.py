@@ -11,7 +11,6 @@ from flask_smorest import Blueprint
 from app.db import get_session
 from app.idempotency import idempotent
 from app.openapi import documents_problems
-from app.pagination import page_schema
 from app.sync import SyncArgsSchema, sync_schema
 from auth.guard import require_auth
 from auth.roles import Scope
@@ -108,13 +107,24 @@ class Notifications(MethodView):
     @blp.arguments(NotificationQueryArgsSchema, location="query")
     @blp.response(
         200,
-        page_schema(NotificationSchema),
-        example={"items": [_NOTIFICATION], "next_cursor": None},
+        sync_schema(NotificationSchema),
+        example={
+            "items": [_NOTIFICATION],
+            "next_cursor": None,
+            "deleted": [],
+            "synced_at": "2026-11-25T10:04:30Z",
+        },
     )
     def get(self, args: dict[str, Any]) -> Any:
-        """Your notifications, newest first."""
+        """Your notifications, newest first (delta sync with `updated_since`: oldest change
+        first)."""
         return service.list_notifications(
-            get_session(), actor=g.actor, page=args["page"], unread_only=args["unread"]
+            get_session(),
+            actor=g.actor,
+            page=args["page"],
+            unread_only=args["unread"],
+            updated_since=args["updated_since"],
+            overlap_seconds=args["sync_overlap_seconds"],
         )
 
 

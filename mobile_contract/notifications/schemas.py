@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from app.pagination import PageArgsSchema
+from app.sync import SyncArgsSchema
 from mobile_contract.notifications.models import PLATFORMS
 
 
@@ -58,8 +58,9 @@ class NotificationSchema(ma.Schema):
     read_at = ma.fields.AwareDateTime(dump_only=True, format="iso", allow_none=True)
 
 
-class NotificationQueryArgsSchema(PageArgsSchema):
-    """Page through the feed, optionally only unread notifications."""
+class NotificationQueryArgsSchema(SyncArgsSchema):
+    """Page through the feed, optionally only unread notifications, or sync it with
+    `updated_since` (sync without `unread`, so notifications read elsewhere come back)."""
 
     unread = ma.fields.Boolean(
         load_default=False, metadata={"description": "Only unread notifications"}

@@ -11,13 +11,14 @@ from sqlalchemy.orm import Session
 from app.db import utcnow
 from app.domain_errors import Forbidden, NotFound
 from app.notifications import Notification
-from app.pagination import Page, PageRequest, keyset_page
+from app.pagination import PageRequest
 from app.sync import SyncPage, Tombstone, record_deletion, sync_page
 from auth.actor import Actor
 from mobile_contract.notifications.models import DeviceToken, PushDelivery
 from mobile_contract.notifications.push import PushMessage, PushResult, PushSender
 
 DEVICE_RECORD_TYPE = "device"
+NOTIFICATION_RECORD_TYPE = "notification"
 
 
 def _user_id(actor: Actor) -> str:
@@ -97,20 +98,34 @@ def _forget(session: Session, device: DeviceToken) -> None:
 
 
 def list_notifications(
-    session: Session, *, actor: Actor, page: PageRequest, unread_only: bool
-) -> Page[Notification]:
-    """Your notifications, newest first (only unread ones if asked)."""
-    stmt = select(Notification).where(Notification.user_id == _user_id(actor))
+    session: Session,
+    *,
+    actor: Actor,
+    page: PageRequest,
+    unread_only: bool,
+    updated_since: datetime | None = None,
+    overlap_seconds: int = 0,
+) -> SyncPage[Notification]:
+    """Your notifications, newest first (only unread ones if asked); with `updated_since`
+    only those created, read or unread again since then, oldest change first."""
+    user_id = _user_id(actor)
+    stmt = select(Notification).where(Notification.user_id == user_id)
     if unread_only:
         stmt = stmt.where(Notification.read_at.is_(None))
-    scope = "notifications:unread" if unread_only else "notifications"
-    return keyset_page(
+    return sync_page(
         session,
         stmt,
-        keys=[Notification.created_at, Notification.id],
+        updated_at=Notification.updated_at,
+        id=Notification.id,
         page=page,
-        scope=scope,
-        descending=True,
+        scope="notifications:unread" if unread_only else "notifications",
+        updated_since=updated_since,
+        record_type=NOTIFICATION_RECORD_TYPE,
+        # Notifications are not deleted today; a future delete records this type.
+        deleted_visible=Tombstone.owner_id == user_id,
+        overlap_seconds=overlap_seconds,
+        full_sync_keys=[Notification.created_at, Notification.id],
+        full_sync_descending=True,
     )
 
 
@@ -146,7 +161,7 @@ def mark_all_read(session: Session, *, actor: Actor) -> int:
     result = session.execute(
         update(Notification)
         .where(Notification.user_id == _user_id(actor), Notification.read_at.is_(None))
-        .values(read_at=utcnow())
+        .values(read_at=utcnow(), updated_at=utcnow())
     )
     session.commit()
     return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -14,6 +14,7 @@ from app.db import get_db, get_session
 from app.idempotency import idempotent
 from app.openapi import documents_problems
 from app.pagination import page_schema
+from app.sync import sync_schema
 from app.versioning import version_etag
 from auth.guard import require_auth
 from auth.roles import Role, Scope
@@ -71,10 +72,11 @@ class BookingClaims(MethodView):
 class Claims(MethodView):
     @require_auth()
     @blp.arguments(ClaimQueryArgsSchema, location="query")
-    @blp.response(200, page_schema(ClaimSchema))
+    @blp.response(200, sync_schema(ClaimSchema))
     @documents_problems(400, 404, 422)
     def get(self, args: dict[str, Any]) -> Any:
-        """Claims you may see (yours, those you act for, or your organisation's)."""
+        """Claims you may see (yours, those you act for, or your organisation's); newest
+        first (delta sync with `updated_since`: oldest change first)."""
         page = args.pop("page")
         return service.list_claims(get_session(), actor=g.actor, page=page, **args)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 
 from app.money import MoneySchema
-from app.pagination import PageArgsSchema
+from app.sync import SyncArgsSchema
 from budgets.bookings.models import ClaimStatus
 from budgets.providers.schemas import StrictSchema
 
@@ -50,6 +50,6 @@ class ClaimCreateSchema(StrictSchema):
     note = ma.fields.String(load_default="", validate=ma.validate.Length(max=1000))
 
 
-class ClaimQueryArgsSchema(PageArgsSchema):
+class ClaimQueryArgsSchema(SyncArgsSchema):
     status = ma.fields.String(validate=ma.validate.OneOf([str(s) for s in ClaimStatus]))
     booking_id = ma.fields.String(validate=ma.validate.Length(max=36))

@@ -6,16 +6,18 @@ committed in the ledger."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from app.audit import record_audit
 from app.db import utcnow
 from app.domain_errors import Forbidden, InvalidState, NotFound, RuleViolation
 from app.notifications import notify
-from app.pagination import Page, PageRequest, keyset_page
+from app.pagination import PageRequest
+from app.sync import SyncPage, Tombstone, sync_page
+from auth.access import visible_people_clause
 from auth.actor import Actor
 from budgets.bookings.models import (
     CLAIM_TRANSITIONS,
@@ -168,8 +170,11 @@ def list_claims(
     page: PageRequest,
     status: str | None = None,
     booking_id: str | None = None,
-) -> Page[Claim]:
-    """Claims the caller may see, newest first, optionally by status or booking."""
+    updated_since: datetime | None = None,
+    sync_overlap_seconds: int = 0,
+) -> SyncPage[Claim]:
+    """Claims the caller may see, optionally by status or booking, newest first;
+    with `updated_since` only those changed since then, oldest change first."""
     require_read_scope(actor)
     stmt = select(Claim).where(visible_clause(actor, Claim.person_id, Claim.organisation_id))
     if status:
@@ -182,13 +187,22 @@ def list_claims(
         if session.scalar(visible_booking) is None:
             raise NotFound("No such booking.")
         stmt = stmt.where(Claim.booking_id == booking_id)
-    result = keyset_page(
+    result = sync_page(
         session,
         stmt,
-        keys=[Claim.id],
+        updated_at=Claim.updated_at,
+        id=Claim.id,
         page=page,
         scope=f"claims:{status}:{booking_id}",
-        descending=True,
+        updated_since=updated_since,
+        record_type="claim",
+        # Claims are never deleted (disputed instead); listed for completeness.
+        deleted_visible=visible_people_clause(
+            actor, cast("ColumnElement[str]", Tombstone.owner_id)
+        ),
+        overlap_seconds=sync_overlap_seconds,
+        full_sync_keys=[Claim.id],
+        full_sync_descending=True,
     )
     record_audit(
         session,
