@@ -38,6 +38,7 @@ from bench.journeys import JOURNEYS, REFERENCE, Journey, RequestLine
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
+SERVER_LOGS = RESULTS / "logs"
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/choice_bench"
 PRODUCT_PORT, REFERENCE_PORT, SINGLE_WORKER_PORT = 5200, 5201, 5202
 GUNICORN_WORKERS = 4
@@ -82,9 +83,22 @@ def load(url: str, scale: float, seed: int) -> tuple[Generated, float]:
     return generated, time.perf_counter() - started
 
 
+def product_env(database_url: str, secret: str) -> dict[str, str]:
+    """The production configuration from the README, pointed at the bench database."""
+    return {
+        "APP_ENV": "production",
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": secret,
+        "PUBLIC_BASE_URL": "https://bench.invalid",
+        "LOG_LEVEL": "WARNING",
+    }
+
+
 def serve(
     app_spec: str, port: int, env: dict[str, str], workers: int = GUNICORN_WORKERS
 ) -> subprocess.Popen[bytes]:
+    log = SERVER_LOGS / f"gunicorn-{port}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
     process = subprocess.Popen(
         [
             sys.executable,
@@ -100,7 +114,7 @@ def serve(
         ],
         env={**os.environ, **env},
         cwd=ROOT,
-        stderr=subprocess.DEVNULL,
+        stderr=log.open("wb"),
     )
     for _ in range(100):
         try:
@@ -111,7 +125,8 @@ def serve(
                 return process
             time.sleep(0.2)
     process.kill()
-    raise RuntimeError(f"{app_spec} did not start on port {port}")
+    tail = "\n".join(log.read_text(errors="replace").splitlines()[-15:])
+    raise RuntimeError(f"{app_spec} did not start on port {port}; {log}:\n{tail}")
 
 
 def worker_rss_mb(master_pid: int) -> float:
@@ -176,10 +191,7 @@ def queries_per_request(url: str, secret: str, lines: list[RequestLine], sample:
     from app.config import ProductionConfig
     from app.db import get_db
 
-    app = create_app(
-        ProductionConfig,
-        overrides={"DATABASE_URL": url, "SECRET_KEY": secret, "LOG_LEVEL": "WARNING"},
-    )
+    app = create_app(ProductionConfig, overrides=dict(product_env(url, secret)))
     counter = {"n": 0}
 
     def count(*_: Any) -> None:
@@ -331,12 +343,7 @@ def main() -> None:
     print(f"dataset at scale {args.scale} loaded in {load_seconds:.1f} s: {Sizes.at(args.scale)}")
 
     secret = secrets.token_urlsafe(48)
-    env = {
-        "APP_ENV": "production",
-        "DATABASE_URL": url,
-        "SECRET_KEY": secret,
-        "LOG_LEVEL": "WARNING",
-    }
+    env = product_env(url, secret)
     product = serve("app:create_app()", PRODUCT_PORT, env)
     reference = serve("bench.reference_app:create_reference_app()", REFERENCE_PORT, env)
     rng = random.Random(args.seed)
