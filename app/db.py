@@ -113,9 +113,10 @@ def build_engine(url: str, *, echo: bool = False) -> Engine:
         engine = create_engine(url, echo=echo, hide_parameters=True, connect_args={"timeout": 30})
         _make_sqlite_transactional(engine)
         return engine
-    return create_engine(
-        url, echo=echo, hide_parameters=True, pool_pre_ping=True, pool_size=10, max_overflow=10
-    )
+    # No pre-ping: it costs a round trip on every request. A connection the server has
+    # dropped fails its request with 503 + Retry-After instead (app/errors.py), and that
+    # failure makes SQLAlchemy discard every pooled connection opened before it.
+    return create_engine(url, echo=echo, hide_parameters=True, pool_size=10, max_overflow=10)
 
 
 class Database:

@@ -124,6 +124,16 @@ def render_domain_error(error: DomainError) -> Response:
 def render_unexpected(error: BaseException) -> Response:
     """A 500 that reveals nothing; the traceback goes to the log with the request id."""
     original = getattr(error, "original_exception", None) or error
+    if isinstance(original, DBAPIError) and original.connection_invalidated:
+        # The database dropped the connection (a restart or failover). SQLAlchemy has
+        # already discarded the pool's connections, so the retry gets fresh ones; nothing
+        # was committed by this request.
+        log.warning("database connection lost", extra={"error_class": type(original).__name__})
+        return problem_response(
+            "service-unavailable",
+            detail="The database connection was lost; retry the request.",
+            headers={"Retry-After": "1"},
+        )
     if isinstance(original, DBAPIError):
         # The database's own message quotes the values (an NHS number in a duplicate-key
         # error, say): log where it happened and the SQLSTATE, never the message.

@@ -19,10 +19,11 @@ from typing import Any, TypeVar, cast
 
 from flask import Response, current_app, g, make_response, request
 from sqlalchemy import JSON, Integer, String, Text, UniqueConstraint, delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from app.db import Base, IdMixin, get_session, utcnow
+from app.db import Base, IdMixin, get_session, new_id, utcnow
 from app.domain_errors import BadRequest, DomainError
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -84,40 +85,54 @@ def _replay(record: IdempotencyRecord) -> Response:
     return response
 
 
+def _insert_claim(session: Session, values: dict[str, Any]) -> str | None:
+    """Insert the claim unless the key is already held; the new row's id, or None."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = (
+        insert(IdempotencyRecord)
+        .values(id=new_id(), **values)
+        .on_conflict_do_nothing(index_elements=["caller", "key"])
+        .returning(IdempotencyRecord.id)
+    )
+    return session.execute(statement).scalar()
+
+
 def _claim(
     session: Session, *, caller: str, key: str, fingerprint: str
-) -> IdempotencyRecord | Response:
-    """Claim the key for this request, or answer from (or refuse because of) an earlier one."""
+) -> IdempotencyRecord | str | Response:
+    """Claim the key for this request (its record id), or answer from (or refuse because
+    of) an earlier one. A first use is one INSERT; only a retry reads the earlier row."""
     now = utcnow()
     config = current_app.config
-    ttl = timedelta(hours=config["IDEMPOTENCY_KEY_TTL_HOURS"])
+    claim = {
+        "caller": caller,
+        "key": key,
+        "request_fingerprint": fingerprint,
+        "state": "in_progress",
+        "locked_at": now,
+        "expires_at": now + timedelta(hours=config["IDEMPOTENCY_KEY_TTL_HOURS"]),
+    }
     stale_after = timedelta(seconds=config["IDEMPOTENCY_LOCK_TIMEOUT_SECONDS"])
+    claimed_id = _insert_claim(session, claim)
+    if claimed_id is not None:
+        session.commit()
+        return claimed_id
     existing = session.scalars(
         select(IdempotencyRecord)
         .where(IdempotencyRecord.caller == caller, IdempotencyRecord.key == key)
         .with_for_update()
     ).first()
-    if existing is not None and existing.expires_at <= now:
-        session.delete(existing)
-        session.flush()
-        existing = None
-    if existing is None:
-        record = IdempotencyRecord(
-            caller=caller,
-            key=key,
-            request_fingerprint=fingerprint,
-            state="in_progress",
-            locked_at=now,
-            expires_at=now + ttl,
-        )
-        try:
-            with session.begin_nested():
-                session.add(record)
-        except IntegrityError:
+    if existing is None or existing.expires_at <= now:
+        if existing is not None:
+            session.delete(existing)
+            session.flush()
+        claimed_id = _insert_claim(session, claim)
+        if claimed_id is None:  # another retry took it in between
             session.rollback()
-            raise IdempotencyKeyInUse() from None
+            raise IdempotencyKeyInUse()
         session.commit()
-        return record
+        return claimed_id
     if existing.request_fingerprint != fingerprint:
         session.rollback()
         raise IdempotencyKeyReused()
@@ -169,7 +184,7 @@ def idempotent(view: F) -> F:
         claimed = _claim(session, caller=_caller_scope(), key=key, fingerprint=_fingerprint())
         if isinstance(claimed, Response):
             return claimed
-        record_id = claimed.id
+        record_id = claimed if isinstance(claimed, str) else claimed.id
         try:
             response = make_response(view(*args, **kwargs))
         except BaseException:

@@ -77,7 +77,9 @@ def init_rate_limits(app: Flask) -> Limiter:
             ),
         ],
         headers_enabled=True,
-        strategy="moving-window",
+        # A weighted count of this and the previous window: O(1) per request, where a
+        # moving window keeps (and scans) one timestamp per request in the limit.
+        strategy="sliding-window-counter",
         # If Redis goes away, keep limiting per process rather than failing requests.
         in_memory_fallback_enabled=True,
     )

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, false, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from app.audit import AuditEntry, record_audit
+from app.audit import record_audit
 from app.domain_errors import Forbidden, NotFound
 from auth.actor import Actor
 from auth.models import Person
@@ -105,7 +105,7 @@ def audit_for_person(
     record_type: str,
     record_id: str | None,
     details: dict[str, Any] | None = None,
-) -> AuditEntry:
+) -> str:
     """Record who acted (the user or client), for whom (the person) and in what capacity.
 
     Use it for every read or change of a person's records, so an action a representative

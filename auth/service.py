@@ -22,44 +22,74 @@ MIN_PASSWORD_LENGTH = 10
 
 
 def describe_me(session: Session, *, actor: Actor) -> dict[str, Any]:
-    """The signed-in user, their roles and scopes, and the people they can act for."""
+    """The signed-in user, their roles and scopes, and the people they can act for.
+
+    The actor already knows whom the user represents and which organisations they belong
+    to, so those are looked up only when there are some: a person reads one row.
+    """
     if actor.user_id is None:
         raise NotFound("A client acting for itself has no user profile.")
-    user = session.get(User, actor.user_id)
+    user = session.execute(
+        select(
+            User.id,
+            User.email,
+            User.display_name,
+            User.person_id,
+            User.commissioner_id,
+            Person.id.label("own_id"),
+            Person.given_name,
+            Person.family_name,
+        )
+        .outerjoin(Person, Person.id == User.person_id)
+        .where(User.id == actor.user_id)
+    ).first()
     if user is None:
         raise NotFound()
     acts_for: list[dict[str, Any]] = []
-    if user.person_id:
-        own = session.get(Person, user.person_id)
-        if own is not None:
-            acts_for.append({**_person_summary(own), "relationship": "self"})
-    represented = session.execute(
-        select(Person, Representation.relationship_to_person)
-        .join(Representation, Representation.person_id == Person.id)
-        .where(Representation.representative_id == user.id, Representation.ended_at.is_(None))
-        .order_by(Person.family_name, Person.given_name)
-    ).all()
-    acts_for += [{**_person_summary(p), "relationship": rel} for p, rel in represented]
-    memberships = session.execute(
-        select(ProviderMembership, ProviderOrganisation.name)
-        .join(ProviderOrganisation, ProviderOrganisation.id == ProviderMembership.organisation_id)
-        .where(ProviderMembership.user_id == user.id)
-    ).all()
+    if user.own_id is not None:
+        acts_for.append(
+            {
+                "id": user.own_id,
+                "given_name": user.given_name,
+                "family_name": user.family_name,
+                "relationship": "self",
+            }
+        )
+    if actor.represented_person_ids:
+        represented = session.execute(
+            select(Person, Representation.relationship_to_person)
+            .join(Representation, Representation.person_id == Person.id)
+            .where(Representation.representative_id == user.id, Representation.ended_at.is_(None))
+            .order_by(Person.family_name, Person.given_name)
+        ).all()
+        acts_for += [{**_person_summary(p), "relationship": rel} for p, rel in represented]
+    memberships = (
+        session.execute(
+            select(
+                ProviderMembership.organisation_id,
+                ProviderOrganisation.name,
+                ProviderMembership.membership_role,
+            )
+            .join(
+                ProviderOrganisation,
+                ProviderOrganisation.id == ProviderMembership.organisation_id,
+            )
+            .where(ProviderMembership.user_id == user.id)
+        ).all()
+        if actor.organisation_ids
+        else []
+    )
     return {
         "id": user.id,
         "email": user.email,
         "display_name": user.display_name,
-        "roles": sorted(user.roles),
+        "roles": sorted(actor.roles),
         "scopes": sorted(actor.scopes),
         "person_id": user.person_id,
         "acts_for": acts_for,
         "organisations": [
-            {
-                "organisation_id": m.organisation_id,
-                "name": name,
-                "membership_role": m.membership_role,
-            }
-            for m, name in memberships
+            {"organisation_id": org_id, "name": name, "membership_role": role}
+            for org_id, name, role in memberships
         ],
         "commissioner_id": user.commissioner_id,
     }

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from app.audit import record_audit
 from app.db import utcnow
@@ -54,6 +54,8 @@ def _lock_offer(session: Session, offer_id: str) -> tuple[Offer, ProviderOrganis
         .join(ProviderOrganisation, ProviderOrganisation.id == Offer.organisation_id)
         .where(Offer.id == offer_id)
         .with_for_update(of=Offer)
+        # Booking reads neither's service areas; don't load them under the lock.
+        .options(lazyload(Offer.areas), lazyload(ProviderOrganisation.areas))
     ).first()
     if row is None or row[0].status == OfferStatus.DRAFT:
         raise NotFound("No such offer.")

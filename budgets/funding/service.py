@@ -263,10 +263,20 @@ def budget_balances(
     today = utcnow().date()
     # Reading takes the budget's lock only when a release has fallen due (rarely: once a
     # month or quarter), so balance reads neither queue behind bookings nor each other.
-    if budget.status == "active" and ledger.due_releases(session, budget=budget, today=today):
+    sums = ledger.stream_sums(session, budget.id)
+    if budget.status == "active" and ledger.due_releases(
+        session, budget=budget, today=today, sums=sums
+    ):
         ledger.lock_budget(session, budget.id)
         ledger.release_due_funds(session, budget=budget, today=today, actor=None)
-    figures = ledger.balances(session, budget_id=budget.id, plan_id=plan_id)
+        sums = ledger.stream_sums(session, budget.id)
+    figures = ledger.balances(
+        session,
+        budget_id=budget.id,
+        plan_id=plan_id,
+        sums=sums,
+        stream_ids=[stream.id for stream in budget.streams],
+    )
     audit_budget(session, actor, "budget.balances.read", budget)
     session.commit()
     return budget, figures

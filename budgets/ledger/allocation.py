@@ -19,8 +19,16 @@ from budgets.ledger.posting import post_transaction, require_positive
 _RELEASE_STEP_MONTHS = {"monthly": 1, "quarterly": 3}
 
 
-def due_releases(session: Session, *, budget: Budget, today: date) -> dict[str, int]:
-    """What each stream has due for release under the budget's schedule (positive only)."""
+def due_releases(
+    session: Session,
+    *,
+    budget: Budget,
+    today: date,
+    sums: dict[str, dict[str, int]] | None = None,
+) -> dict[str, int]:
+    """What each stream has due for release under the budget's schedule (positive only).
+
+    `sums` are the budget's `stream_sums` when the caller has just read them."""
     if budget.release_schedule in _RELEASE_STEP_MONTHS:
         begun, total = periods_started(
             budget.period_start,
@@ -31,7 +39,8 @@ def due_releases(session: Session, *, budget: Budget, today: date) -> dict[str, 
         begun = max(begun, 1)
     else:
         begun, total = 1, 1
-    sums = stream_sums(session, budget.id)
+    if sums is None:
+        sums = stream_sums(session, budget.id)
     due_by_stream = {}
     for stream in budget.streams:
         figures = sums.get(stream.id, {})

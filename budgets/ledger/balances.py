@@ -121,15 +121,25 @@ def line_balance(session: Session, line: PlanLine) -> LineBalance:
     )
 
 
-def balances(session: Session, *, budget_id: str, plan_id: str | None = None) -> BudgetBalances:
+def balances(
+    session: Session,
+    *,
+    budget_id: str,
+    plan_id: str | None = None,
+    sums: dict[str, dict[str, int]] | None = None,
+    stream_ids: Iterable[str] | None = None,
+) -> BudgetBalances:
     """Allocated, released, committed, spent and available from the ledger's postings.
 
     Per-line figures are for the lines of `plan_id`, or of the budget's approved plan.
+    A caller that has just read the budget's `stream_sums` (and its streams) passes them
+    in, so a balance read sums the budget's postings once.
     """
-    by_stream = stream_sums(session, budget_id)
-    stream_ids = session.scalars(
-        select(FundingStream.id).where(FundingStream.budget_id == budget_id)
-    ).all()
+    by_stream = stream_sums(session, budget_id) if sums is None else sums
+    if stream_ids is None:
+        stream_ids = session.scalars(
+            select(FundingStream.id).where(FundingStream.budget_id == budget_id)
+        ).all()
     streams = {stream_id: balance_from(by_stream.get(stream_id, {})) for stream_id in stream_ids}
     overall = Balance(
         allocated=sum(b.allocated for b in streams.values()),
@@ -138,17 +148,16 @@ def balances(session: Session, *, budget_id: str, plan_id: str | None = None) ->
         spent=sum(b.spent for b in streams.values()),
         available=sum(b.available for b in streams.values()),
     )
-    if plan_id is None:
-        plan_id = session.scalar(
+    which_plan = (
+        PlanLine.plan_id == plan_id
+        if plan_id is not None
+        else PlanLine.plan_id.in_(
             select(CarePlan.id).where(
                 CarePlan.budget_id == budget_id, CarePlan.status == "approved"
             )
         )
-    lines = (
-        list(session.scalars(select(PlanLine).where(PlanLine.plan_id == plan_id)).all())
-        if plan_id
-        else []
     )
+    lines = list(session.scalars(select(PlanLine).where(which_plan)).all())
     lineage = _lineage_sums(session, [line.lineage_id for line in lines])
     line_balances = {
         line.id: LineBalance(

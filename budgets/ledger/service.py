@@ -13,7 +13,7 @@ Each transaction's postings sum to zero; balances are sums of postings.
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from app.db import utcnow
 from app.domain_errors import InvalidState, NotFound, RuleViolation
@@ -60,6 +60,7 @@ __all__ = [
     "release_commitment",
     "release_due_funds",
     "reverse_spend",
+    "stream_sums",
 ]
 
 
@@ -95,10 +96,12 @@ def commit_funds(
             "plan-line-not-approved",
             "Only lines of the approved (current) care and support plan can be paid for.",
         )
-    release_due_funds(session, budget=budget, today=utcnow().date(), actor=actor)
-    stream_balances = {
-        stream_id: balance_from(sums) for stream_id, sums in stream_sums(session, budget.id).items()
-    }
+    today = utcnow().date()
+    sums = stream_sums(session, budget.id)
+    if due_releases(session, budget=budget, today=today, sums=sums):
+        release_due_funds(session, budget=budget, today=today, actor=actor)
+        sums = stream_sums(session, budget.id)
+    stream_balances = {stream_id: balance_from(figures) for stream_id, figures in sums.items()}
     stream = stream_balances.get(line.funding_stream_id, Balance())
     overall_available = sum(b.available for b in stream_balances.values())
     remaining_on_line = line_balance(session, line).available
@@ -278,7 +281,12 @@ def refund_spend(
 
 def plan_line_for_booking(session: Session, *, plan_line_id: str, actor: Actor) -> PlanLine:
     """A plan line the actor may book against (404 if it is not theirs to see)."""
-    line = session.get(PlanLine, plan_line_id)
+    # The plan comes in the same query; its outcomes are not needed to book.
+    line = session.get(
+        PlanLine,
+        plan_line_id,
+        options=[joinedload(PlanLine.plan).lazyload(CarePlan.outcomes)],
+    )
     if line is None or not can_see_person(session, actor, line.plan.person_id):
         raise NotFound("No such plan line.")
     return line

@@ -12,6 +12,7 @@ from typing import cast
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
+from app.audit import record_audit_of_each
 from app.db import utcnow
 from app.domain_errors import Conflict, Forbidden, InvalidState, NotFound, RuleViolation
 from app.notifications import notify
@@ -156,15 +157,13 @@ def list_referrals(
         full_sync_keys=[Referral.id],
         full_sync_descending=True,
     )
-    for referral in result.items:
-        audit(
-            session,
-            actor=actor,
-            action="referral.list",
-            record_type="ips_referral",
-            record_id=referral.id,
-            person_id=referral.person_id,
-        )
+    record_audit_of_each(
+        session,
+        actor=actor,
+        action="ips.referral.list",
+        record_type="ips_referral",
+        records=[(referral.id, referral.person_id) for referral in result.items],
+    )
     session.commit()
     return result
 

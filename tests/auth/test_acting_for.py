@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
+from app.audit import AuditEntry
 from auth.access import acting_as, audit_for_person
 from auth.actor import Actor
 from auth.guard import actor_for_token
@@ -35,7 +36,7 @@ def test_a_representative_signed_in_through_oauth_is_recorded_with_the_person(
     assert row is not None
     actor = actor_for_token(db_session, row)
     assert actor is not None
-    entry = audit_for_person(
+    entry_id = audit_for_person(
         db_session,
         actor=actor,
         person_id=child.id,
@@ -43,6 +44,8 @@ def test_a_representative_signed_in_through_oauth_is_recorded_with_the_person(
         record_type="care_plan",
         record_id="plan-1",
     )
+    entry = db_session.get(AuditEntry, entry_id)
+    assert entry is not None
     assert (entry.actor_user_id, entry.subject_person_id) == (parent.id, child.id)
     assert entry.details == {"acting_as": "representative"}
     assert entry.actor_client_id == "test-app"

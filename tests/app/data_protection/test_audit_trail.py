@@ -80,7 +80,7 @@ def test_the_trail_pages_newest_first(client: FlaskClient, db_session: Session) 
         f"/v1/me/audit-trail?limit=2&cursor={first['next_cursor']}", headers=headers
     ).get_json()
     ids = [e["id"] for e in first["items"] + second["items"]]
-    assert ids == [e.id for e in reversed(entries)]
+    assert ids == list(reversed(entries))
     assert second["next_cursor"] is None
 
 
