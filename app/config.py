@@ -110,7 +110,7 @@ class BaseConfig:
     REDIS_URL = os.environ.get("REDIS_URL") or None
     RATELIMIT_ENABLED = True
     RATE_LIMIT_PER_CALLER = os.environ.get("RATE_LIMIT_PER_CALLER", "120/minute;2000/hour")
-    RATE_LIMIT_PER_CLIENT = os.environ.get("RATE_LIMIT_PER_CLIENT", "6000/minute")
+    RATE_LIMIT_PER_CLIENT = os.environ.get("RATE_LIMIT_PER_CLIENT", "60000/minute")
 
     # Logging
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from app.audit import record_audit
 from app.db import utcnow
@@ -46,8 +46,9 @@ def policy_for(session: Session, *, commissioner_id: str, on: date) -> dict[str,
 
 
 def visible_budget(session: Session, *, budget_id: str, actor: Actor) -> Budget:
-    """The budget, if the actor may see it; otherwise 404."""
-    budget = session.get(Budget, budget_id)
+    """The budget, if the actor may see it; otherwise 404. Its (two or three) funding
+    streams come in the same query."""
+    budget = session.get(Budget, budget_id, options=[joinedload(Budget.streams)])
     if budget is None or not can_see_person(session, actor, budget.person_id):
         raise NotFound("No such budget.")
     return budget

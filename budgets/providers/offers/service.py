@@ -21,8 +21,13 @@ from budgets.providers.offers.models import DeliveryMode, Offer, OfferArea, Offe
 
 
 def offers_with_organisation() -> Select[Offer]:
-    """Offers joined to their organisation, loaded in the same query (no N+1)."""
-    return select(Offer).join(Offer.organisation).options(contains_eager(Offer.organisation))
+    """Offers joined to their organisation, loaded in the same query (no N+1). The
+    organisation's own service areas are not part of an offer and are not loaded."""
+    return (
+        select(Offer)
+        .join(Offer.organisation)
+        .options(contains_eager(Offer.organisation).lazyload(ProviderOrganisation.areas))
+    )
 
 
 def _visible(actor: Actor) -> Any:
