@@ -169,6 +169,13 @@ class Contact(IdMixin, TimestampMixin, Base):
     __tablename__ = "ips_contacts"
     __table_args__ = (
         Index("ix_ips_contacts_referral_id_occurred_on", "referral_id", "occurred_on"),
+        # The measures' "latest contact with the person" per referral (migration 0013).
+        Index(
+            "ix_ips_contacts_referral_id_with_whom_occurred_on",
+            "referral_id",
+            "with_whom",
+            "occurred_on",
+        ),
     )
 
     referral_id: Mapped[str] = mapped_column(ForeignKey("ips_referrals.id"))

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from app.audit import record_audit
 from app.db import utcnow
@@ -46,8 +46,9 @@ LINE_FIELDS = (
 
 
 def visible_plan(session: Session, *, plan_id: str, actor: Actor) -> CarePlan:
-    """The plan, if the actor may see it; otherwise 404."""
-    plan = session.get(CarePlan, plan_id)
+    """The plan, if the actor may see it; otherwise 404. Its outcomes come in the same
+    query (its lines in one more)."""
+    plan = session.get(CarePlan, plan_id, options=[joinedload(CarePlan.outcomes)])
     if plan is None or not can_see_person(session, actor, plan.person_id):
         raise NotFound("No such care and support plan.")
     return plan
