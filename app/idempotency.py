@@ -98,9 +98,7 @@ def _insert_claim(session: Session, values: dict[str, Any]) -> str | None:
     return session.execute(statement).scalar()
 
 
-def _claim(
-    session: Session, *, caller: str, key: str, fingerprint: str
-) -> IdempotencyRecord | str | Response:
+def _claim(session: Session, *, caller: str, key: str, fingerprint: str) -> str | Response:
     """Claim the key for this request (its record id), or answer from (or refuse because
     of) an earlier one. A first use is one INSERT; only a retry reads the earlier row."""
     now = utcnow()
@@ -145,7 +143,7 @@ def _claim(
     # The earlier attempt died without finishing; this retry takes the claim over.
     existing.locked_at = now
     session.commit()
-    return existing
+    return existing.id
 
 
 def _release(session: Session, record_id: str) -> None:
@@ -184,7 +182,7 @@ def idempotent(view: F) -> F:
         claimed = _claim(session, caller=_caller_scope(), key=key, fingerprint=_fingerprint())
         if isinstance(claimed, Response):
             return claimed
-        record_id = claimed if isinstance(claimed, str) else claimed.id
+        record_id = claimed
         try:
             response = make_response(view(*args, **kwargs))
         except BaseException:

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from app.audit import record_audit
+from app.audit import record_audit, record_audit_of_each
 from app.pagination import Page, PageRequest, keyset_page
 from auth.actor import Actor
 from auth.models import Representation, User
@@ -35,6 +35,20 @@ def audit(
         record_id=record_id,
         subject_person_id=person_id,
         details=details or None,
+    )
+
+
+def audit_each(
+    session: Session,
+    *,
+    actor: Actor,
+    action: str,
+    record_type: str,
+    records: Sequence[tuple[str, str | None]],
+) -> None:
+    """`audit` for a page of records read together: one row each, one statement."""
+    record_audit_of_each(
+        session, actor=actor, action=f"ips.{action}", record_type=record_type, records=records
     )
 
 

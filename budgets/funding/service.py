@@ -261,16 +261,9 @@ def budget_balances(
         select(CarePlan.id).where(CarePlan.id == plan_id, CarePlan.budget_id == budget.id)
     ):
         raise NotFound("No such plan on this budget.")
-    today = utcnow().date()
-    # Reading takes the budget's lock only when a release has fallen due (rarely: once a
-    # month or quarter), so balance reads neither queue behind bookings nor each other.
-    sums = ledger.stream_sums(session, budget.id)
-    if budget.status == "active" and ledger.due_releases(
-        session, budget=budget, today=today, sums=sums
-    ):
-        ledger.lock_budget(session, budget.id)
-        ledger.release_due_funds(session, budget=budget, today=today, actor=None)
-        sums = ledger.stream_sums(session, budget.id)
+    sums = ledger.sums_after_due_releases(
+        session, budget=budget, today=utcnow().date(), actor=None, locked=False
+    )
     figures = ledger.balances(
         session,
         budget_id=budget.id,

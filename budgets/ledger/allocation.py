@@ -14,7 +14,7 @@ from budgets.dates import periods_started
 from budgets.funding.models import Budget
 from budgets.ledger.balances import stream_sums
 from budgets.ledger.models import LedgerEntry
-from budgets.ledger.posting import post_transaction, require_positive
+from budgets.ledger.posting import lock_budget, post_transaction, require_positive
 
 _RELEASE_STEP_MONTHS = {"monthly": 1, "quarterly": 3}
 
@@ -74,6 +74,26 @@ def release_due_funds(
             note=None,
         )
     return posted
+
+
+def sums_after_due_releases(
+    session: Session, *, budget: Budget, today: date, actor: Actor | None, locked: bool
+) -> dict[str, dict[str, int]]:
+    """The budget's `stream_sums`, after posting any release that has fallen due.
+
+    The check reads the sums without a lock, so reads do not queue behind bookings. Only
+    when something is due (once a month or quarter) is the budget locked, unless the
+    caller already holds the lock, and the releases recomputed under it.
+    """
+    sums = stream_sums(session, budget.id)
+    if budget.status != "active" or not due_releases(
+        session, budget=budget, today=today, sums=sums
+    ):
+        return sums
+    if not locked:
+        lock_budget(session, budget.id)
+    release_due_funds(session, budget=budget, today=today, actor=actor)
+    return stream_sums(session, budget.id)
 
 
 def allocate_funds(

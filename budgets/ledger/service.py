@@ -25,6 +25,7 @@ from budgets.ledger.allocation import (
     due_releases,
     reduce_allocation,
     release_due_funds,
+    sums_after_due_releases,
 )
 from budgets.ledger.balances import (
     Balance,
@@ -61,6 +62,7 @@ __all__ = [
     "release_due_funds",
     "reverse_spend",
     "stream_sums",
+    "sums_after_due_releases",
 ]
 
 
@@ -96,11 +98,9 @@ def commit_funds(
             "plan-line-not-approved",
             "Only lines of the approved (current) care and support plan can be paid for.",
         )
-    today = utcnow().date()
-    sums = stream_sums(session, budget.id)
-    if due_releases(session, budget=budget, today=today, sums=sums):
-        release_due_funds(session, budget=budget, today=today, actor=actor)
-        sums = stream_sums(session, budget.id)
+    sums = sums_after_due_releases(
+        session, budget=budget, today=utcnow().date(), actor=actor, locked=True
+    )
     stream_balances = {stream_id: balance_from(figures) for stream_id, figures in sums.items()}
     stream = stream_balances.get(line.funding_stream_id, Balance())
     overall_available = sum(b.available for b in stream_balances.values())

@@ -12,7 +12,6 @@ from typing import cast
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
-from app.audit import record_audit_of_each
 from app.db import utcnow
 from app.domain_errors import Conflict, Forbidden, InvalidState, NotFound, RuleViolation
 from app.notifications import notify
@@ -39,7 +38,7 @@ from employment.rules import (
     ON_CASELOAD_STATES,
     OPEN_STATES,
 )
-from employment.trail import audit, person_user_ids
+from employment.trail import audit, audit_each, person_user_ids
 
 
 def _source_for(session: Session, actor: Actor, service: IpsService, person_id: str) -> str:
@@ -157,10 +156,10 @@ def list_referrals(
         full_sync_keys=[Referral.id],
         full_sync_descending=True,
     )
-    record_audit_of_each(
+    audit_each(
         session,
         actor=actor,
-        action="ips.referral.list",
+        action="referral.list",
         record_type="ips_referral",
         records=[(referral.id, referral.person_id) for referral in result.items],
     )
