@@ -11,10 +11,11 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Protocol
 
+from flask import has_request_context, request
 from sqlalchemy import JSON, Index, String, insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from app.db import Base, IdMixin, new_id, utcnow
+from app.db import STANDS_ALONE, Base, IdMixin, new_id, utcnow
 from app.request_context import current_request_id
 
 
@@ -49,6 +50,19 @@ class AuditEntry(IdMixin, Base):
     details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
+_INSERT_AUDIT_ROW = insert(AuditEntry.__table__)  # type: ignore[arg-type]
+# A read's audit row records something that has happened: nothing can undo it, so it
+# need not wait for (or pay for) a transaction.
+_INSERT_READ_AUDIT_ROW = _INSERT_AUDIT_ROW.execution_options(**{STANDS_ALONE: True})
+
+
+def _insert(session: Session, rows: dict[str, Any] | list[dict[str, Any]]) -> None:
+    session.flush()  # as the ORM's autoflush would: pending changes go first
+    reading = has_request_context() and request.method in ("GET", "HEAD")
+    statement = _INSERT_READ_AUDIT_ROW if reading else _INSERT_AUDIT_ROW
+    session.connection().execute(statement, rows)
+
+
 def record_audit(
     session: Session,
     *,
@@ -61,15 +75,17 @@ def record_audit(
     occurred_at: datetime | None = None,
 ) -> str:
     """Write an audit row in the session's transaction; the caller's commit makes it
-    durable (and a rollback takes it away with the change). Returns the row's id.
+    durable (and a rollback takes it away with the change). Returns the row's id. In a
+    GET or HEAD before any change, the read's row commits by itself (app/db.py).
 
-    A plain INSERT rather than an ORM object: every audited read runs this, and the unit
-    of work costs more than the statement.
+    A Core INSERT on the session's connection rather than an ORM object or an ORM-enabled
+    insert: every audited read runs this, and the ORM's bookkeeping costs more than the
+    statement. (Audit rows reference nothing, so no pending ORM change must flush first.)
     """
     row = _audit_row(actor, action, record_type, record_id, subject_person_id, details)
     if occurred_at is not None:
         row["occurred_at"] = occurred_at
-    session.execute(insert(AuditEntry), row)
+    _insert(session, row)
     return str(row["id"])
 
 
@@ -89,7 +105,7 @@ def record_audit_of_each(
         for record_id, subject_person_id in records
     ]
     if rows:
-        session.execute(insert(AuditEntry), rows)
+        _insert(session, rows)
 
 
 def _audit_row(

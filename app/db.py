@@ -8,13 +8,14 @@ session factory for one bound to an outer transaction so each test rolls back.
 from __future__ import annotations
 
 import os
+import re
 import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_request_context
 from sqlalchemy import BigInteger, DateTime, Engine, MetaData, String, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -119,14 +120,62 @@ def build_engine(url: str, *, echo: bool = False) -> Engine:
     return create_engine(url, echo=echo, hide_parameters=True, pool_size=10, max_overflow=10)
 
 
+# A statement that must run inside a transaction: anything but a plain SELECT (writes,
+# CTEs that may write), a row lock, or a transaction-scoped advisory lock.
+_NEEDS_TRANSACTION = re.compile(
+    r"^\s*(?!SELECT\b)|\bFOR\s+(NO\s+KEY\s+)?(UPDATE|SHARE|KEY\s+SHARE)\b|pg_advisory_xact",
+    re.IGNORECASE,
+)
+STANDS_ALONE = "stands_alone"
+"""Execution option for a one-row write that is complete by itself (a read's audit row,
+an idempotency claim): with no transaction open, it commits on its own."""
+
+
+def _open_transaction_on_first_write(
+    _conn: Any, cursor: Any, statement: str, _params: Any, context: Any, many: bool
+) -> None:
+    """On a connection that reads outside a transaction, the first write or lock opens one.
+
+    Until then each SELECT runs on its own, as it would inside a READ COMMITTED
+    transaction (every statement takes a fresh snapshot there too), but without the
+    BEGIN and ROLLBACK round trips. From the first write on, the DBAPI connection is
+    transactional again, so that write and every later one commit or roll back together.
+    A single-row write marked STANDS_ALONE before any other write commits at once.
+    """
+    dbapi_connection = cursor.connection
+    if not dbapi_connection.autocommit or not _NEEDS_TRANSACTION.search(statement):
+        return
+    if not many and context is not None and context.execution_options.get(STANDS_ALONE):
+        return
+    dbapi_connection.autocommit = False
+
+
 class Database:
-    """The app's engine and session factory."""
+    """The app's engine and session factories.
+
+    `session_factory` sessions are transactional from their first statement (commands,
+    jobs). `request_session_factory` sessions, which requests use, read outside a
+    transaction on PostgreSQL and open one at their first write or lock.
+    """
 
     def __init__(self, engine: Engine) -> None:
+        self.use_engine(engine)
+
+    def use_engine(self, engine: Engine) -> None:
+        """Bind both session factories to this engine."""
         self.engine = engine
         self.session_factory: Callable[[], Session] = sessionmaker(
             bind=engine, expire_on_commit=False
         )
+        self.request_session_factory: Callable[[], Session] = self.session_factory
+        if engine.dialect.name == "postgresql":
+            hook = _open_transaction_on_first_write
+            if not event.contains(engine, "before_cursor_execute", hook):
+                event.listen(engine, "before_cursor_execute", hook)
+            self.request_session_factory = sessionmaker(
+                bind=engine.execution_options(isolation_level="AUTOCOMMIT"),
+                expire_on_commit=False,
+            )
 
     def init_app(self, app: Flask) -> None:
         app.extensions["db"] = self
@@ -141,7 +190,9 @@ def get_db(app: Flask | None = None) -> Database:
 def get_session() -> Session:
     """The session for this request (or app context), created on first use."""
     if "db_session" not in g:
-        g.db_session = get_db().session_factory()
+        db = get_db()
+        factory = db.request_session_factory if has_request_context() else db.session_factory
+        g.db_session = factory()
     return g.db_session
 
 

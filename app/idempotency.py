@@ -18,12 +18,12 @@ from functools import wraps
 from typing import Any, TypeVar, cast
 
 from flask import Response, current_app, g, make_response, request
-from sqlalchemy import JSON, Integer, String, Text, UniqueConstraint, delete, select
+from sqlalchemy import JSON, Integer, String, Text, UniqueConstraint, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from app.db import Base, IdMixin, get_session, new_id, utcnow
+from app.db import STANDS_ALONE, Base, IdMixin, get_session, new_id, utcnow
 from app.domain_errors import BadRequest, DomainError
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -94,6 +94,7 @@ def _insert_claim(session: Session, values: dict[str, Any]) -> str | None:
         .values(id=new_id(), **values)
         .on_conflict_do_nothing(index_elements=["caller", "key"])
         .returning(IdempotencyRecord.id)
+        .execution_options(**{STANDS_ALONE: True})
     )
     return session.execute(statement).scalar()
 
@@ -148,23 +149,32 @@ def _claim(session: Session, *, caller: str, key: str, fingerprint: str) -> str 
 
 def _release(session: Session, record_id: str) -> None:
     session.rollback()
-    session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == record_id))
+    session.execute(
+        delete(IdempotencyRecord)
+        .where(IdempotencyRecord.id == record_id)
+        .execution_options(**{STANDS_ALONE: True})
+    )
     session.commit()
 
 
 def _store(session: Session, record_id: str, response: Response) -> None:
+    """Complete the claim with the response to replay: one UPDATE, no read first."""
     session.rollback()
-    record = session.get(IdempotencyRecord, record_id)
-    if record is None:
-        return
-    record.state = "completed"
-    record.response_status = response.status_code
-    record.response_body = response.get_data(as_text=True)
-    record.response_headers = {
-        name: response.headers[name]
-        for name in _REPLAYED_RESPONSE_HEADERS
-        if name in response.headers
-    }
+    session.execute(
+        update(IdempotencyRecord)
+        .where(IdempotencyRecord.id == record_id)
+        .values(
+            state="completed",
+            response_status=response.status_code,
+            response_body=response.get_data(as_text=True),
+            response_headers={
+                name: response.headers[name]
+                for name in _REPLAYED_RESPONSE_HEADERS
+                if name in response.headers
+            },
+        )
+        .execution_options(synchronize_session=False, **{STANDS_ALONE: True})
+    )
     session.commit()
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -77,7 +78,7 @@ def make_app(engine: Engine, **overrides: object) -> Flask:
     """An app in testing mode that uses the shared test engine."""
     app = create_app(TestingConfig, overrides={"DATABASE_URL": str(engine.url), **overrides})
     get_db(app).engine.dispose()
-    get_db(app).engine = engine
+    get_db(app).use_engine(engine)
     return app
 
 
@@ -95,18 +96,19 @@ class RolledBackDatabase:
         self.factory = sessionmaker(
             bind=self.connection, join_transaction_mode="create_savepoint", expire_on_commit=False
         )
-        self._bound: list[tuple[Flask, object]] = []
+        self._bound: list[tuple[Flask, tuple[Any, Any]]] = []
         self.session: Session = self.factory()
 
     def bind(self, app: Flask) -> None:
         db = get_db(app)
-        self._bound.append((app, db.session_factory))
-        db.session_factory = self.factory
+        self._bound.append((app, (db.session_factory, db.request_session_factory)))
+        db.session_factory = db.request_session_factory = self.factory
 
     def close(self) -> None:
         self.session.close()
-        for app, original in self._bound:
-            get_db(app).session_factory = original  # type: ignore[assignment]
+        for app, (original, original_request) in self._bound:
+            db = get_db(app)
+            db.session_factory, db.request_session_factory = original, original_request
         self.transaction.rollback()
         self.connection.close()
 

@@ -24,8 +24,7 @@ APPLICATION_NAME = "lost-connection-test"
 def droppable_app(database_url: str, engine: Engine) -> Iterator[Flask]:
     own_engine = build_engine(f"{database_url}&application_name={APPLICATION_NAME}")
     application = make_app(engine)
-    get_db(application).engine = own_engine
-    get_db(application).session_factory.configure(bind=own_engine)  # type: ignore[attr-defined]
+    get_db(application).use_engine(own_engine)
     try:
         yield application
     finally:
