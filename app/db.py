@@ -7,6 +7,7 @@ session factory for one bound to an outer transaction so each test rolls back.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import time
@@ -126,6 +127,15 @@ _NEEDS_TRANSACTION = re.compile(
     r"^\s*(?!SELECT\b)|\bFOR\s+(NO\s+KEY\s+)?(UPDATE|SHARE|KEY\s+SHARE)\b|pg_advisory_xact",
     re.IGNORECASE,
 )
+
+
+@functools.lru_cache(maxsize=4096)
+def _needs_transaction(statement: str) -> bool:
+    # Statements come from SQLAlchemy's compiled cache, so the same few hundred strings
+    # recur: the regex runs once per string, not once per execution.
+    return _NEEDS_TRANSACTION.search(statement) is not None
+
+
 STANDS_ALONE = "stands_alone"
 """Execution option for a one-row write that is complete by itself (a read's audit row,
 an idempotency claim): with no transaction open, it commits on its own."""
@@ -143,7 +153,7 @@ def _open_transaction_on_first_write(
     A single-row write marked STANDS_ALONE before any other write commits at once.
     """
     dbapi_connection = cursor.connection
-    if not dbapi_connection.autocommit or not _NEEDS_TRANSACTION.search(statement):
+    if not dbapi_connection.autocommit or not _needs_transaction(statement):
         return
     if not many and context is not None and context.execution_options.get(STANDS_ALONE):
         return

@@ -5,7 +5,8 @@ each journey with wrk at saturation and at half of it, and print one table.
 
 Results go to stdout and to bench/results/<timestamp>.json. Needs the local PostgreSQL
 (BENCH_DATABASE_URL, default postgresql+psycopg://postgres@127.0.0.1:5432/choice_bench,
-recreated on each run) and wrk.
+recreated on each run), the local Redis for the rate-limit counters (BENCH_REDIS_URL,
+default redis://127.0.0.1:6379/0), and wrk.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+import redis
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import make_url
 
@@ -40,6 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 SERVER_LOGS = RESULTS / "logs"
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/choice_bench"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 PRODUCT_PORT, REFERENCE_PORT, SINGLE_WORKER_PORT = 5200, 5201, 5202
 GUNICORN_WORKERS = 4
 
@@ -56,6 +59,14 @@ class Row:
     errors: int
     queries_per_request: float | None
     worker_rss_mb: float
+
+
+def require_redis(url: str) -> None:
+    """Stop before loading anything when the rate limiter's Redis does not answer."""
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        sys.exit(f"Redis at {url} does not answer ({exc}); start it or set BENCH_REDIS_URL")
 
 
 def recreate_database(url: str) -> None:
@@ -84,10 +95,14 @@ def load(url: str, scale: float, seed: int) -> tuple[Generated, float]:
 
 
 def product_env(database_url: str, secret: str) -> dict[str, str]:
-    """The production configuration from the README, pointed at the bench database."""
+    """The production configuration from the README, pointed at the bench database.
+
+    Several workers run, so the rate-limit counters are in Redis, as production needs
+    them to be (per-worker counters in memory would be cheaper and wrong)."""
     return {
         "APP_ENV": "production",
         "DATABASE_URL": database_url,
+        "REDIS_URL": os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL),
         "SECRET_KEY": secret,
         "PUBLIC_BASE_URL": "https://bench.invalid",
         "LOG_LEVEL": "WARNING",
@@ -342,6 +357,7 @@ def main() -> None:
         sys.exit("wrk is not installed: apt-get install wrk")
 
     url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
+    require_redis(os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL))
     recreate_database(url)
     generated, load_seconds = load(url, args.scale, args.seed)
     print(f"dataset at scale {args.scale} loaded in {load_seconds:.1f} s: {Sizes.at(args.scale)}")

@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import Session, aliased
 
 from budgets.funding.models import FundingStream
 from budgets.ledger.models import LedgerEntry
@@ -109,6 +110,40 @@ def _lineage_sums(session: Session, lineage_ids: Iterable[str]) -> dict[str, dic
     return sums
 
 
+def _lineage_total(account: str) -> Any:
+    """What the ledger holds on `account` for every version of the outer plan line."""
+    same_lineage = aliased(PlanLine)
+    return (
+        select(func.coalesce(func.sum(LedgerEntry.amount_pence), 0))
+        .join(same_lineage, same_lineage.id == LedgerEntry.plan_line_id)
+        .where(same_lineage.lineage_id == PlanLine.lineage_id, LedgerEntry.account == account)
+        .correlate(PlanLine)
+        .scalar_subquery()
+    )
+
+
+def _lines_with_totals(which_plan: Any) -> Any:
+    return select(
+        PlanLine.id,
+        PlanLine.lineage_id,
+        PlanLine.planned_total_pence,
+        _lineage_total("committed").label("committed"),
+        _lineage_total("spent").label("spent"),
+    ).where(which_plan)
+
+
+# Built once (balances are read on the person's main screen): each plan line with what is
+# committed and spent across its versions, in one statement.
+_LINES_OF_PLAN = _lines_with_totals(PlanLine.plan_id == bindparam("plan_id"))
+_LINES_OF_APPROVED_PLAN = _lines_with_totals(
+    PlanLine.plan_id.in_(
+        select(CarePlan.id).where(
+            CarePlan.budget_id == bindparam("budget_id"), CarePlan.status == "approved"
+        )
+    )
+)
+
+
 def line_balance(session: Session, line: PlanLine) -> LineBalance:
     """What is planned, committed and spent on this line (across plan versions)."""
     sums = _lineage_sums(session, [line.lineage_id]).get(line.lineage_id, {})
@@ -148,26 +183,19 @@ def balances(
         spent=sum(b.spent for b in streams.values()),
         available=sum(b.available for b in streams.values()),
     )
-    which_plan = (
-        PlanLine.plan_id == plan_id
-        if plan_id is not None
-        else PlanLine.plan_id.in_(
-            select(CarePlan.id).where(
-                CarePlan.budget_id == budget_id, CarePlan.status == "approved"
-            )
-        )
-    )
-    lines = list(session.scalars(select(PlanLine).where(which_plan)).all())
-    lineage = _lineage_sums(session, [line.lineage_id for line in lines])
+    rows = session.execute(
+        _LINES_OF_PLAN if plan_id is not None else _LINES_OF_APPROVED_PLAN,
+        {"plan_id": plan_id} if plan_id is not None else {"budget_id": budget_id},
+    ).all()
     line_balances = {
-        line.id: LineBalance(
-            plan_line_id=line.id,
-            lineage_id=line.lineage_id,
-            planned=line.planned_total_pence,
-            committed=lineage.get(line.lineage_id, {}).get("committed", 0),
-            spent=lineage.get(line.lineage_id, {}).get("spent", 0),
+        row.id: LineBalance(
+            plan_line_id=row.id,
+            lineage_id=row.lineage_id,
+            planned=row.planned_total_pence,
+            committed=int(row.committed),
+            spent=int(row.spent),
         )
-        for line in lines
+        for row in rows
     }
     return BudgetBalances(overall=overall, streams=streams, lines=line_balances)
 

@@ -20,7 +20,8 @@ def test_the_benchmark_environment_boots_the_production_app() -> None:
         [
             sys.executable,
             "-c",
-            "from app import create_app; print(create_app().config['ENV_NAME'])",
+            "from app import create_app; c = create_app().config;"
+            "print(c['ENV_NAME'], c['RATELIMIT_STORAGE_URI'])",
         ],
         env=env,
         cwd=ROOT,
@@ -30,4 +31,8 @@ def test_the_benchmark_environment_boots_the_production_app() -> None:
     )
 
     assert booted.returncode == 0, booted.stderr[-2000:]
-    assert booted.stdout.strip().splitlines()[-1] == "production"
+    env_name, limiter_storage = booted.stdout.strip().splitlines()[-1].split()
+    assert env_name == "production"
+    # Several gunicorn workers: counters kept in each worker's memory would let every
+    # caller through four times the limit, and would not cost what production costs.
+    assert limiter_storage.startswith("redis://")
