@@ -22,18 +22,24 @@ from employment.rules import CONTACT_WITH
 
 SPECIALISTS_PER_SERVICE = 5
 CONTACTS_PER_REFERRAL = 6
+REFERRALS_PER_SERVICE = 200  # a service's referrals over the years, open and closed
 
 
 def load_ips(
     connection: psycopg.Connection[Any], sizes: Sizes, rng: random.Random, out: Generated
 ) -> None:
-    """About one service per 1,000 referrals, with `sizes.referrals` referrals in all."""
+    """One service per REFERRALS_PER_SERVICE referrals, with `sizes.referrals` in all.
+
+    A service's caseload stays the same size at every scale, as real services' do: a
+    bigger dataset has more services, not bigger ones. So "IPS metrics for a service"
+    compares like with like across scales (its cost follows the one caseload it reads).
+    """
     from bench.dataset import POSTCODE_DISTRICTS
 
     tables = metadata.tables
     today = utcnow().date()
     staffed = out.provider_tokens or [("", org) for org in out.extra["organisation_ids"]]
-    n_services = max(1, min(len(staffed), sizes.referrals // 1_000))
+    n_services = max(1, min(len(staffed), sizes.referrals // REFERRALS_PER_SERVICE))
     commissioners: list[str] = out.extra["commissioner_ids"]
     services = [(new_id(), token, org) for token, org in staffed[:n_services]]
     copy_rows(
