@@ -10,6 +10,7 @@ otherwise. Health probes are never limited.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Flask, current_app, g, request
@@ -18,6 +19,7 @@ from flask_limiter import ApplicationLimit, Limiter
 from app.domain_errors import DomainError
 
 UNLIMITED_PATHS = ("/healthz", "/readyz")
+log = logging.getLogger(__name__)
 
 
 def _actor() -> Any:
@@ -60,6 +62,15 @@ def _exempt() -> bool:
 def init_rate_limits(app: Flask) -> Limiter:
     """Attach the limiter with the per-caller and per-client limits from the config."""
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+    if app.config.get("ENV_NAME") == "production" and app.config[
+        "RATELIMIT_STORAGE_URI"
+    ].startswith("memory"):
+        # Not refused: one worker is a valid deployment. But with N workers each keeps its
+        # own counters, and every caller gets N times the limit.
+        log.warning(
+            "REDIS_URL is not set: rate-limit counters are kept in each worker's memory; "
+            "set it whenever more than one worker serves the API"
+        )
     limiter = Limiter(
         caller_key,
         application_limits=[

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from app import create_app
@@ -38,3 +40,16 @@ def test_production_starts_with_real_secrets() -> None:
         overrides={"SECRET_KEY": GOOD_KEY, "DATABASE_URL": PG, "PUBLIC_BASE_URL": BASE},
     )
     assert app.config["SESSION_COOKIE_SECURE"] is True
+
+
+@pytest.mark.parametrize(
+    ("redis_url", "warned"), [(None, True), ("redis://127.0.0.1:6379/0", False)]
+)
+def test_production_warns_when_rate_limit_counters_are_per_worker(
+    caplog: pytest.LogCaptureFixture, redis_url: str | None, warned: bool
+) -> None:
+    settings = {"SECRET_KEY": GOOD_KEY, "DATABASE_URL": PG, "PUBLIC_BASE_URL": BASE}
+    with caplog.at_level(logging.WARNING, logger="app.rate_limits"):
+        create_app(ProductionConfig, overrides={**settings, "REDIS_URL": redis_url})
+
+    assert any("REDIS_URL is not set" in r.getMessage() for r in caplog.records) is warned
