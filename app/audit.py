@@ -80,7 +80,8 @@ def record_audit(
 
     A Core INSERT on the session's connection rather than an ORM object or an ORM-enabled
     insert: every audited read runs this, and the ORM's bookkeeping costs more than the
-    statement. (Audit rows reference nothing, so no pending ORM change must flush first.)
+    statement. Pending ORM changes are flushed first, so a read that also wrote (a due
+    release) audits inside that write's transaction instead of committing ahead of it.
     """
     row = _audit_row(actor, action, record_type, record_id, subject_person_id, details)
     if occurred_at is not None:

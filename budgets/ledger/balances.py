@@ -94,22 +94,6 @@ def balance_from(sums: dict[str, int]) -> Balance:
     )
 
 
-def _lineage_sums(session: Session, lineage_ids: Iterable[str]) -> dict[str, dict[str, int]]:
-    ids = sorted(set(lineage_ids))
-    if not ids:
-        return {}
-    rows = session.execute(
-        select(PlanLine.lineage_id, LedgerEntry.account, func.sum(LedgerEntry.amount_pence))
-        .join(PlanLine, PlanLine.id == LedgerEntry.plan_line_id)
-        .where(PlanLine.lineage_id.in_(ids))
-        .group_by(PlanLine.lineage_id, LedgerEntry.account)
-    ).all()
-    sums: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for lineage_id, account, total in rows:
-        sums[lineage_id][account] = int(total or 0)
-    return sums
-
-
 def _lineage_total(account: str) -> Any:
     """What the ledger holds on `account` for every version of the outer plan line."""
     same_lineage = aliased(PlanLine)
@@ -132,8 +116,9 @@ def _lines_with_totals(which_plan: Any) -> Any:
     ).where(which_plan)
 
 
-# Built once (balances are read on the person's main screen): each plan line with what is
-# committed and spent across its versions, in one statement.
+# Built once (balances are read on the person's main screen, a line's on every booking):
+# each plan line with what is committed and spent across its versions, in one statement.
+_LINE_BY_ID = _lines_with_totals(PlanLine.id == bindparam("line_id"))
 _LINES_OF_PLAN = _lines_with_totals(PlanLine.plan_id == bindparam("plan_id"))
 _LINES_OF_APPROVED_PLAN = _lines_with_totals(
     PlanLine.plan_id.in_(
@@ -144,16 +129,19 @@ _LINES_OF_APPROVED_PLAN = _lines_with_totals(
 )
 
 
+def _line_balance_from(row: Any) -> LineBalance:
+    return LineBalance(
+        plan_line_id=row.id,
+        lineage_id=row.lineage_id,
+        planned=row.planned_total_pence,
+        committed=int(row.committed),
+        spent=int(row.spent),
+    )
+
+
 def line_balance(session: Session, line: PlanLine) -> LineBalance:
     """What is planned, committed and spent on this line (across plan versions)."""
-    sums = _lineage_sums(session, [line.lineage_id]).get(line.lineage_id, {})
-    return LineBalance(
-        plan_line_id=line.id,
-        lineage_id=line.lineage_id,
-        planned=line.planned_total_pence,
-        committed=sums.get("committed", 0),
-        spent=sums.get("spent", 0),
-    )
+    return _line_balance_from(session.execute(_LINE_BY_ID, {"line_id": line.id}).one())
 
 
 def balances(
@@ -187,16 +175,7 @@ def balances(
         _LINES_OF_PLAN if plan_id is not None else _LINES_OF_APPROVED_PLAN,
         {"plan_id": plan_id} if plan_id is not None else {"budget_id": budget_id},
     ).all()
-    line_balances = {
-        row.id: LineBalance(
-            plan_line_id=row.id,
-            lineage_id=row.lineage_id,
-            planned=row.planned_total_pence,
-            committed=int(row.committed),
-            spent=int(row.spent),
-        )
-        for row in rows
-    }
+    line_balances = {row.id: _line_balance_from(row) for row in rows}
     return BudgetBalances(overall=overall, streams=streams, lines=line_balances)
 
 
