@@ -61,6 +61,10 @@ class Row:
     worker_rss_mb: float
 
 
+def bench_redis_url() -> str:
+    return os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL)
+
+
 def require_redis(url: str) -> None:
     """Stop before loading anything when the rate limiter's Redis does not answer."""
     try:
@@ -102,7 +106,7 @@ def product_env(database_url: str, secret: str) -> dict[str, str]:
     return {
         "APP_ENV": "production",
         "DATABASE_URL": database_url,
-        "REDIS_URL": os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL),
+        "REDIS_URL": bench_redis_url(),
         "SECRET_KEY": secret,
         "PUBLIC_BASE_URL": "https://bench.invalid",
         "LOG_LEVEL": "WARNING",
@@ -357,7 +361,7 @@ def main() -> None:
         sys.exit("wrk is not installed: apt-get install wrk")
 
     url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
-    require_redis(os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL))
+    require_redis(bench_redis_url())
     recreate_database(url)
     generated, load_seconds = load(url, args.scale, args.seed)
     print(f"dataset at scale {args.scale} loaded in {load_seconds:.1f} s: {Sizes.at(args.scale)}")
