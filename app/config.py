@@ -106,7 +106,7 @@ class BaseConfig:
     # Push notifications: which sender `flask send-pushes` uses (mobile_contract/notifications).
     PUSH_SENDER = os.environ.get("PUSH_SENDER", "logging")
 
-    # Rate limits (Flask-Limiter syntax); counters in Redis when REDIS_URL is set.
+    # Rate limits ("120/minute;2000/hour" syntax); counters in Redis when REDIS_URL is set.
     REDIS_URL = os.environ.get("REDIS_URL") or None
     RATELIMIT_ENABLED = True
     RATE_LIMIT_PER_CALLER = os.environ.get("RATE_LIMIT_PER_CALLER", "120/minute;2000/hour")

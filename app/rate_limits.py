@@ -1,22 +1,26 @@
-"""Rate limits per user and per client (Flask-Limiter), answered as 429 with Retry-After.
+"""Rate limits per user and per client, answered as 429 with Retry-After.
 
 Two application-wide limits apply to every request:
 - per caller: the signed-in user (whatever app or token they use), a back-office client
   for client-credentials tokens, or the network address for anonymous requests;
 - per OAuth client: everything one registered client sends, across all its users.
-Counters live in Redis when REDIS_URL is set (so all workers share them) and in memory
-otherwise. Health probes are never limited.
+Both are checked and counted together in one round trip (app/rate_counters.py). Counters
+live in Redis when REDIS_URL is set (so all workers share them) and in memory otherwise.
+Health probes are never limited. Every limited response says where the caller stands:
+X-RateLimit-Limit, -Remaining and -Reset for the limit closest to running out.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
-from flask import Flask, current_app, g, request
-from flask_limiter import ApplicationLimit, Limiter
+from flask import Flask, Response, current_app, g, request
 
 from app.domain_errors import DomainError
+from app.errors import problem_response
+from app.rate_counters import Counters, Limit, Verdict, counters_for, parse_rates
 
 UNLIMITED_PATHS = ("/healthz", "/readyz")
 log = logging.getLogger(__name__)
@@ -55,45 +59,63 @@ def client_key() -> str:
     return f"address:{request.remote_addr}"
 
 
-def _exempt() -> bool:
-    return request.path.startswith(UNLIMITED_PATHS)
+def request_limits() -> list[Limit]:
+    """Every limit this request counts against."""
+    config = current_app.config
+    caller, client = f"per-caller:{caller_key()}", f"per-client:{client_key()}"
+    return [Limit(caller, rate) for rate in parse_rates(config["RATE_LIMIT_PER_CALLER"])] + [
+        Limit(client, rate) for rate in parse_rates(config["RATE_LIMIT_PER_CLIENT"])
+    ]
 
 
-def init_rate_limits(app: Flask) -> Limiter:
-    """Attach the limiter with the per-caller and per-client limits from the config."""
+def _headers(shown: Verdict) -> dict[str, str]:
+    headers = {
+        "X-RateLimit-Limit": str(shown.limit),
+        "X-RateLimit-Remaining": str(shown.remaining),
+        "X-RateLimit-Reset": str(shown.reset_at),
+    }
+    if not shown.allowed:
+        headers["Retry-After"] = str(shown.retry_after)
+    return headers
+
+
+def _check(counters: Counters) -> Response | None:
+    if request.path.startswith(UNLIMITED_PATHS):
+        return None
+    verdicts = counters.hit(request_limits(), time.time())
+    refused = [v for v in verdicts if not v.allowed]
+    if refused:
+        # The longest wait: retrying sooner would only be refused by that limit.
+        shown = max(refused, key=lambda v: v.retry_after)
+        g.rate_limit_headers = _headers(shown)
+        return problem_response("rate-limited", headers=g.rate_limit_headers)
+    g.rate_limit_headers = _headers(min(verdicts, key=lambda v: v.remaining))
+    return None
+
+
+def _add_headers(response: Response) -> Response:
+    for name, value in g.get("rate_limit_headers", {}).items():
+        response.headers[name] = value
+    return response
+
+
+def init_rate_limits(app: Flask) -> Counters | None:
+    """Check the per-caller and per-client limits from the config before every request."""
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
-    if app.config.get("ENV_NAME") == "production" and app.config[
-        "RATELIMIT_STORAGE_URI"
-    ].startswith("memory"):
+    storage_uri = app.config["RATELIMIT_STORAGE_URI"]
+    if app.config.get("ENV_NAME") == "production" and storage_uri.startswith("memory"):
         # Not refused: one worker is a valid deployment. But with N workers each keeps its
         # own counters, and every caller gets N times the limit.
         log.warning(
             "REDIS_URL is not set: rate-limit counters are kept in each worker's memory; "
             "set it whenever more than one worker serves the API"
         )
-    limiter = Limiter(
-        caller_key,
-        application_limits=[
-            ApplicationLimit(
-                lambda: str(current_app.config["RATE_LIMIT_PER_CALLER"]),
-                key_function=caller_key,
-                scope="per-caller",
-                exempt_when=_exempt,
-            ),
-            ApplicationLimit(
-                lambda: str(current_app.config["RATE_LIMIT_PER_CLIENT"]),
-                key_function=client_key,
-                scope="per-client",
-                exempt_when=_exempt,
-            ),
-        ],
-        headers_enabled=True,
-        # A weighted count of this and the previous window: O(1) per request, where a
-        # moving window keeps (and scans) one timestamp per request in the limit.
-        strategy="sliding-window-counter",
-        # If Redis goes away, keep limiting per process rather than failing requests.
-        in_memory_fallback_enabled=True,
-    )
-    limiter.init_app(app)
-    app.extensions["rate_limiter"] = limiter
-    return limiter
+    for setting in ("RATE_LIMIT_PER_CALLER", "RATE_LIMIT_PER_CLIENT"):
+        parse_rates(app.config[setting])  # a typo fails at start, not on every request
+    if not app.config.get("RATELIMIT_ENABLED", True):
+        return None
+    counters = counters_for(storage_uri)
+    app.before_request(lambda: _check(counters))
+    app.after_request(_add_headers)
+    app.extensions["rate_counters"] = counters
+    return counters

@@ -1,18 +1,22 @@
-"""Throttling of sign-in attempts per client address (Flask-Limiter).
+"""Throttling of sign-in attempts per client address.
 
 Complements the per-account lockout in `auth.service.authenticate_login`: the lockout
 stops guessing one account's password, this stops one address trying many accounts.
-Storage is in memory by default; set RATELIMIT_STORAGE_URI (e.g. Redis) when running
-several workers. Each app gets its own limiter, so tests do not share counters.
+Each endpoint allows LOGIN_RATE_LIMIT per address, counted with the app's rate counters
+(app/rate_counters.py: Redis when REDIS_URL is set, so every worker shares them).
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
-from flask import Flask, current_app
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
+from flask import Flask, current_app, g, request
+
+from app.errors import problem_response
+from app.rate_counters import Counters, Limit, parse_rates
 
 # Everything that checks a password, creates an account or sends an email.
 SIGN_IN_ENDPOINTS = (
@@ -26,18 +30,28 @@ SIGN_IN_ENDPOINTS = (
 )
 
 
-def _sign_in_limit() -> str:
-    return str(current_app.config["LOGIN_RATE_LIMIT"])
+def _throttled(endpoint: str, view: Callable[..., Any], counters: Counters) -> Callable[..., Any]:
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        key = f"sign-in:{endpoint}:address:{request.remote_addr}"
+        rates = parse_rates(current_app.config["LOGIN_RATE_LIMIT"])
+        verdicts = counters.hit([Limit(key, rate) for rate in rates], time.time())
+        refused = [v for v in verdicts if not v.allowed]
+        if refused:
+            wait = max(v.retry_after for v in refused)
+            g.rate_limit_headers = {**g.get("rate_limit_headers", {}), "Retry-After": str(wait)}
+            return problem_response("rate-limited", headers=g.rate_limit_headers)
+        return view(*args, **kwargs)
+
+    return wrapper
 
 
-def init_throttle(app: Flask) -> Limiter:
-    """Limit each of those endpoints to LOGIN_RATE_LIMIT per client address."""
-    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
-    # Flask-Limiter holds limiters weakly: the app keeps this one alive.
-    limiter = Limiter(get_remote_address, default_limits=[])
-    limiter.init_app(app)
-    app.extensions["sign_in_limiter"] = limiter
+def init_throttle(app: Flask) -> None:
+    """Limit each of those endpoints to LOGIN_RATE_LIMIT per client address (whenever rate
+    limits are enabled)."""
+    parse_rates(app.config["LOGIN_RATE_LIMIT"])  # a typo fails at start
+    counters: Counters | None = app.extensions.get("rate_counters")
+    if counters is None:
+        return
     for endpoint in (e for e in SIGN_IN_ENDPOINTS if e in app.view_functions):
-        view: Any = app.view_functions[endpoint]
-        app.view_functions[endpoint] = limiter.limit(_sign_in_limit)(view)
-    return limiter
+        app.view_functions[endpoint] = _throttled(endpoint, app.view_functions[endpoint], counters)

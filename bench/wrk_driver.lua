@@ -46,9 +46,12 @@ function init(args)
   -- the same requests (the second confirming claims the first already confirmed).
   math.randomseed(os.time() * 1000 + (tid or 0))
   thread_tag = string.format("%d-%d-%d", os.time(), tid or 0, math.random(1, 1e9))
-  -- Threads start evenly apart (plus a random offset), so writes do not overlap.
+  -- Threads start evenly apart, so writes do not overlap: each thread has its own share
+  -- of the claims to confirm. Reads also start at a random offset in their share.
   local share = math.floor(#requests / (tonumber(os.getenv("BENCH_THREADS")) or 2))
-  position = ((tid or 1) - 1) * share + math.random(math.max(1, share))
+  local offset = 0
+  if not fresh_key[1] then offset = math.random(math.max(1, share)) end
+  position = ((tid or 1) - 1) * share + offset
 end
 
 function request()
