@@ -129,7 +129,13 @@ def actor_for_access_token(
     without a user still goes through), without five round trips on every request.
     """
     now = now or utcnow()
-    row = session.execute(_ACTOR_BY_TOKEN_HASH, {"token_hash": token_hash(presented)}).first()
+    # On the session's connection, not through the ORM: plain columns need none of its
+    # machinery, and this runs before every authenticated request.
+    row = (
+        session.connection()
+        .execute(_ACTOR_BY_TOKEN_HASH, {"token_hash": token_hash(presented)})
+        .first()
+    )
     if row is None or row.revoked_at is not None or row.access_expires_at <= now:
         return None
     if row.user_id is None:

@@ -8,8 +8,9 @@ import io
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from app.audit import record_audit
@@ -82,6 +83,36 @@ def list_entries(
     return result
 
 
+_SUMS_BEFORE = (
+    select(LedgerEntry.account, func.sum(LedgerEntry.amount_pence))
+    .where(
+        LedgerEntry.budget_id == bindparam("budget_id"),
+        LedgerEntry.occurred_at < bindparam("start"),
+    )
+    .group_by(LedgerEntry.account)
+)
+_ENTRIES_BETWEEN = (
+    select(
+        LedgerEntry.transaction_id,
+        LedgerEntry.occurred_at,
+        LedgerEntry.kind,
+        LedgerEntry.account,
+        LedgerEntry.amount_pence,
+        LedgerEntry.funding_stream_id,
+        LedgerEntry.plan_line_id,
+        LedgerEntry.cause_type,
+        LedgerEntry.cause_id,
+        LedgerEntry.note,
+    )
+    .where(
+        LedgerEntry.budget_id == bindparam("budget_id"),
+        LedgerEntry.occurred_at >= bindparam("start"),
+        LedgerEntry.occurred_at < bindparam("end"),
+    )
+    .order_by(LedgerEntry.occurred_at, LedgerEntry.id)
+)
+
+
 def monthly_statement(
     session: Session, *, budget_id: str, actor: Actor, year: int, month: int
 ) -> Statement:
@@ -91,18 +122,14 @@ def monthly_statement(
     start = datetime(year, month, 1, tzinfo=UTC)
     end_day = add_months(start_day, 1)
     end = datetime(end_day.year, end_day.month, 1, tzinfo=UTC)
-    entries = session.scalars(
-        select(LedgerEntry)
-        .where(LedgerEntry.budget_id == budget.id, LedgerEntry.occurred_at < end)
-        .order_by(LedgerEntry.occurred_at, LedgerEntry.id)
-    ).all()
+    window = {"budget_id": budget.id, "start": start, "end": end}
+    # The month's postings, and the sums of everything before it: the work depends on
+    # the month, not on how long the budget's history is.
     sums: dict[str, int] = defaultdict(int)
-    by_transaction: dict[str, list[LedgerEntry]] = defaultdict(list)
-    for entry in entries:
-        if entry.occurred_at < start:
-            sums[entry.account] += entry.amount_pence
-        else:
-            by_transaction[entry.transaction_id].append(entry)
+    sums.update({account: int(total) for account, total in session.execute(_SUMS_BEFORE, window)})
+    by_transaction: dict[str, list[Any]] = defaultdict(list)
+    for entry in session.execute(_ENTRIES_BETWEEN, window):
+        by_transaction[entry.transaction_id].append(entry)
     opening = _figures(sums)
     lines: list[StatementLine] = []
     for transaction_id, legs in by_transaction.items():

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from app.audit import AuditEntry
 from app.db import utcnow
 from app.notifications import Notification
+from budgets.dates import add_months
 from tests.app.test_errors import assert_problem
 from tests.budgets.conftest import Cast
 from tests.builders import bearer_for
@@ -298,6 +299,14 @@ def test_ledger_and_statement(client: FlaskClient, db_session: Session, cast: Ca
     assert statement["opening"]["available"] == gbp(0)
     assert statement["closing"]["available"] == gbp(1_500_000)
     assert {line["kind"] for line in statement["lines"]} == {"allocation", "release"}
+    # Everything so far opens next month's statement; nothing had happened a month ago.
+    this_month = today.replace(day=1)
+    for month, opening in ((add_months(this_month, 1), 1_500_000), (add_months(this_month, -1), 0)):
+        other = client.get(
+            f"{URL}/{budget['id']}/statements/{month.year}/{month.month}", headers=person
+        ).get_json()
+        assert other["opening"]["available"] == other["closing"]["available"] == gbp(opening)
+        assert other["lines"] == []
     csv = client.get(f"{path}?format=csv", headers=person)
     assert csv.status_code == 200 and csv.mimetype == "text/csv"
     assert csv.get_data(as_text=True).splitlines()[0].startswith("date,kind,amount_pence")
