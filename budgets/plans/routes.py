@@ -17,7 +17,7 @@ from app.sync import SyncArgsSchema, sync_schema
 from app.versioning import version_etag
 from auth.guard import require_auth
 from auth.roles import Role, Scope
-from budgets.plans import lines, rules, service, workflow
+from budgets.plans import lines, reading, rules, service, workflow
 from budgets.plans.models import CarePlan
 from budgets.plans.schemas import (
     ApproveSchema,
@@ -98,7 +98,8 @@ class PlanItem(MethodView):
     @documents_problems(404)
     def get(self, plan_id: str) -> Any:
         """One plan version"""
-        return _tagged(service.get_plan(get_session(), plan_id=plan_id, actor=g.actor))
+        plan = reading.read_plan(get_session(), plan_id=plan_id, actor=g.actor)
+        return plan, 200, {"ETag": version_etag(plan["id"], plan["version"])}
 
     @require_auth(Scope.PLANS_WRITE, roles=_WRITERS)
     @blp.arguments(PlanUpdateSchema)

@@ -254,14 +254,6 @@ def revise_plan(session: Session, *, plan_id: str, actor: Actor) -> CarePlan:
     return plan
 
 
-def get_plan(session: Session, *, plan_id: str, actor: Actor) -> CarePlan:
-    """One plan version (the read is audited)."""
-    plan = visible_plan(session, plan_id=plan_id, actor=actor)
-    audit_plan(session, actor, "care_plan.read", plan)
-    session.commit()
-    return plan
-
-
 def list_plan_versions(
     session: Session,
     *,

@@ -133,6 +133,30 @@ def test_write_submit_approve_and_balances_per_line(
     assert [d["kind"] for d in decisions.get_json()["items"]] == ["submitted", "approved"]
 
 
+def test_the_plan_read_shows_exactly_what_the_writes_answered(flow: Flow, budget: Budget) -> None:
+    """The read is built from plain rows; every write answers from the ORM objects."""
+    empty = flow.call("POST", f"/v1/budgets/{budget.id}/plans", flow.person, json={})
+    assert empty.status_code == 201, empty.get_json()
+    plan_path = f"/v1/plans/{empty.get_json()['id']}"
+    read_empty = flow.client.get(plan_path, headers=flow.person)
+    assert read_empty.get_json() == empty.get_json()
+    assert read_empty.get_json()["outcomes"] == [] and read_empty.get_json()["total"] == gbp(0)
+
+    outcomes = ["I want to swim again", "I want to see my friends"]
+    assert (
+        flow.call("PATCH", plan_path, flow.person, json={"outcomes": outcomes}).status_code == 200
+    )
+    flow.add_line(empty.get_json()["id"], budget)
+    written = flow.add_line(
+        empty.get_json()["id"], budget, description="Swimming lessons", quantity=1
+    )
+    read = flow.client.get(plan_path, headers=flow.person)
+    assert read.get_json() == written.get_json()
+    assert read.headers["ETag"] == written.headers["ETag"]
+    assert [o["text"] for o in read.get_json()["outcomes"]] == outcomes
+    assert read.get_json()["total"] == gbp(1_500 * 4 * 13 + 1_500 * 13)
+
+
 @pytest.mark.parametrize(
     ("overrides", "code"),
     [
