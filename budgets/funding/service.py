@@ -27,6 +27,7 @@ from budgets.funding.models import (
     FundingPolicy,
     FundingStream,
 )
+from budgets.funding.reading import BudgetFacts, visible_budget_facts
 from budgets.ledger import service as ledger
 from budgets.people import person_user_ids
 from budgets.plans.models import CarePlan
@@ -59,7 +60,7 @@ def visible_budget(session: Session, *, budget_id: str, actor: Actor) -> Budget:
 
 
 def audit_budget(
-    session: Session, actor: Actor, action: str, budget: Budget, **details: Any
+    session: Session, actor: Actor, action: str, budget: Budget | BudgetFacts, **details: Any
 ) -> None:
     record_audit(
         session,
@@ -257,10 +258,10 @@ def list_budgets(
 
 def budget_balances(
     session: Session, *, budget_id: str, actor: Actor, plan_id: str | None = None
-) -> tuple[Budget, ledger.BudgetBalances]:
+) -> tuple[BudgetFacts, ledger.BudgetBalances]:
     """Allocated, released, committed, spent and available: overall, per stream, and per
     line of the approved plan (or of the plan version asked for)."""
-    budget = visible_budget(session, budget_id=budget_id, actor=actor)
+    budget = visible_budget_facts(session, budget_id=budget_id, actor=actor)
     if plan_id is not None and not session.scalar(
         select(CarePlan.id).where(CarePlan.id == plan_id, CarePlan.budget_id == budget.id)
     ):

@@ -3,7 +3,9 @@ reductions and recovery. Add and flush only; the caller holds the budget lock an
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
+from typing import Protocol
 
 from sqlalchemy.orm import Session
 
@@ -19,10 +21,33 @@ from budgets.ledger.posting import lock_budget, post_transaction, require_positi
 _RELEASE_STEP_MONTHS = {"monthly": 1, "quarterly": 3}
 
 
+class _Stream(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+class ReleaseTerms(Protocol):
+    """What the release schedule needs of a budget: a `Budget`, or the plain facts a
+    read has (budgets/funding/reading.py)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def release_schedule(self) -> str: ...
+    @property
+    def period_start(self) -> date: ...
+    @property
+    def period_end(self) -> date: ...
+    @property
+    def streams(self) -> Sequence[_Stream]: ...
+
+
 def due_releases(
     session: Session,
     *,
-    budget: Budget,
+    budget: ReleaseTerms,
     today: date,
     sums: dict[str, dict[str, int]] | None = None,
 ) -> dict[str, int]:
@@ -77,7 +102,7 @@ def release_due_funds(
 
 
 def sums_after_due_releases(
-    session: Session, *, budget: Budget, today: date, actor: Actor | None, locked: bool
+    session: Session, *, budget: ReleaseTerms, today: date, actor: Actor | None, locked: bool
 ) -> dict[str, dict[str, int]]:
     """The budget's `stream_sums`, after posting any release that has fallen due.
 
@@ -92,7 +117,10 @@ def sums_after_due_releases(
         return sums
     if not locked:
         lock_budget(session, budget.id)
-    release_due_funds(session, budget=budget, today=today, actor=actor)
+    posting_to = budget if isinstance(budget, Budget) else session.get(Budget, budget.id)
+    if posting_to is None:
+        raise LookupError(f"budget {budget.id} has gone")  # budgets are never deleted
+    release_due_funds(session, budget=posting_to, today=today, actor=actor)
     return stream_sums(session, budget.id)
 
 

@@ -12,10 +12,13 @@ from sqlalchemy.orm import Session
 from app.audit import AuditEntry
 from app.db import utcnow
 from app.notifications import Notification
+from auth.models import Person
 from budgets.dates import add_months
+from budgets.ledger.models import LedgerEntry
 from tests.app.test_errors import assert_problem
+from tests.budgets.builders import build_budget
 from tests.budgets.conftest import Cast
-from tests.builders import bearer_for
+from tests.builders import bearer_for, build_person_user
 
 URL = "/v1/budgets"
 
@@ -361,3 +364,33 @@ def test_update_budget_needs_current_etag(
         404,
         "not-found",
     )
+
+
+def test_reading_balances_posts_a_release_that_has_fallen_due(
+    client: FlaskClient, db_session: Session
+) -> None:
+    """The read checks the release schedule from plain rows; a due release is posted
+    through the ORM under the budget's lock, once."""
+    user = build_person_user(db_session)
+    person = db_session.get(Person, user.person_id)
+    started = utcnow().date() - timedelta(days=40)
+    budget = build_budget(
+        db_session,
+        person=person,
+        streams=(("other_nhs", 120_000),),
+        release_schedule="monthly",
+        period_start=started,
+        period_end=add_months(started, 12) - timedelta(days=1),
+        today=started,  # only the first month was released at allocation
+    )
+    path = f"{URL}/{budget.id}/balances"
+    reads = [client.get(path, headers=bearer_for(db_session, user)) for _ in range(2)]
+    assert [r.get_json()["overall"]["released"] for r in reads] == [gbp(20_000), gbp(20_000)]
+    releases = db_session.scalars(
+        select(LedgerEntry).where(
+            LedgerEntry.budget_id == budget.id,
+            LedgerEntry.kind == "release",
+            LedgerEntry.account == "available",
+        )
+    ).all()
+    assert sorted(entry.amount_pence for entry in releases) == [10_000, 10_000]
