@@ -1,7 +1,8 @@
-"""What a balance read needs to know of a budget, read as one plain row per stream.
+"""What a read of a budget's money needs to know of the budget, as one plain row per stream.
 
-The balance read is one of the person's main screens; it needs the budget's owner, status
-and release terms and its streams' ids and kinds, not ORM objects with change tracking.
+Balances and statements are among the person's main screens; they need the budget's
+owner, status, currency and release terms and its streams' ids and kinds, not ORM objects
+with change tracking.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ class BudgetFacts:
     release_schedule: str
     period_start: date
     period_end: date
+    currency: str
     streams: tuple[StreamFacts, ...]
 
 
@@ -43,6 +45,7 @@ _BUDGET_WITH_STREAMS = (
         Budget.release_schedule,
         Budget.period_start,
         Budget.period_end,
+        Budget.currency,
         FundingStream.id.label("stream_id"),
         FundingStream.kind,
     )
@@ -65,6 +68,7 @@ def visible_budget_facts(session: Session, *, budget_id: str, actor: Actor) -> B
         release_schedule=first.release_schedule,
         period_start=first.period_start,
         period_end=first.period_end,
+        currency=first.currency,
         streams=tuple(
             StreamFacts(row.stream_id, row.kind) for row in rows if row.stream_id is not None
         ),

@@ -17,6 +17,7 @@ from app.audit import record_audit
 from app.pagination import Page, PageRequest, keyset_page
 from auth.actor import Actor
 from budgets.dates import add_months
+from budgets.funding.reading import visible_budget_facts
 from budgets.funding.service import visible_budget
 from budgets.ledger.models import LedgerEntry
 from budgets.ledger.service import Balance
@@ -117,7 +118,7 @@ def monthly_statement(
     session: Session, *, budget_id: str, actor: Actor, year: int, month: int
 ) -> Statement:
     """The statement of one calendar month (UTC) of a budget."""
-    budget = visible_budget(session, budget_id=budget_id, actor=actor)
+    budget = visible_budget_facts(session, budget_id=budget_id, actor=actor)
     start_day = date(year, month, 1)
     start = datetime(year, month, 1, tzinfo=UTC)
     end_day = add_months(start_day, 1)
