@@ -165,6 +165,8 @@ class TestingConfig(BaseConfig):
     # One process-wide counter would make unrelated tests throttle each other; the
     # rate-limit tests switch it on for their own app.
     RATELIMIT_ENABLED = False
+    # Every fast dump (app/fast_dump.py) is checked against marshmallow's own.
+    FAST_DUMP_CHECK = True
 
 
 class ProductionConfig(BaseConfig):

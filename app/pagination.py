@@ -20,6 +20,7 @@ from sqlalchemy import Select, bindparam, tuple_
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.domain_errors import InvalidCursor
+from app.fast_dump import FastDumpSchema
 
 T = TypeVar("T")
 
@@ -135,7 +136,7 @@ def page_schema(item_schema: type[ma.Schema]) -> type[ma.Schema]:
     if name not in _page_schemas:
         _page_schemas[name] = type(
             name,
-            (ma.Schema,),
+            (FastDumpSchema,),
             {
                 "items": ma.fields.List(ma.fields.Nested(item_schema), required=True),
                 "next_cursor": ma.fields.String(

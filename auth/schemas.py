@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from app.fast_dump import FastDumpSchema
+
 
 class PersonSummarySchema(ma.Schema):
     id = ma.fields.String(dump_only=True)
@@ -20,7 +22,7 @@ class OrganisationMembershipSchema(ma.Schema):
     membership_role = ma.fields.String(dump_only=True)
 
 
-class MeSchema(ma.Schema):
+class MeSchema(FastDumpSchema):
     """The signed-in user, their roles, and the people they can act for."""
 
     id = ma.fields.String(dump_only=True)

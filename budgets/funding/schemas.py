@@ -6,6 +6,7 @@ from typing import Any
 
 import marshmallow as ma
 
+from app.fast_dump import FastDumpSchema
 from app.sync import SyncArgsSchema
 from budgets.funding.changes import CHANGE_KINDS, RECOVERY_GROUNDS
 from budgets.funding.models import BUDGET_STATUSES, HOLDING_OPTIONS, RELEASE_SCHEDULES, STREAM_KINDS
@@ -13,7 +14,7 @@ from budgets.money_fields import Pence
 from budgets.plans.models import LINE_CATEGORIES
 
 
-class _Strict(ma.Schema):
+class _Strict(FastDumpSchema):
     class Meta:
         unknown = ma.RAISE
 
@@ -144,7 +145,7 @@ class LineFiguresSchema(ma.Schema):
     available = Pence(dump_only=True)
 
 
-class BalancesSchema(ma.Schema):
+class BalancesSchema(FastDumpSchema):
     budget_id = ma.fields.String(dump_only=True)
     overall = ma.fields.Nested(FiguresSchema, dump_only=True)
     streams = ma.fields.List(ma.fields.Nested(StreamFiguresSchema), dump_only=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from app.fast_dump import FastDumpSchema
 from budgets.funding.schemas import FiguresSchema
 from budgets.money_fields import Pence
 
@@ -37,7 +38,7 @@ class StatementLineSchema(ma.Schema):
     available_after = Pence(positive=False, dump_only=True, attribute="available_after_pence")
 
 
-class StatementSchema(ma.Schema):
+class StatementSchema(FastDumpSchema):
     budget_id = ma.fields.String(dump_only=True)
     month = ma.fields.String(dump_only=True, metadata={"example": "2026-05"})
     currency = ma.fields.String(dump_only=True)

@@ -6,13 +6,14 @@ from typing import Any
 
 import marshmallow as ma
 
+from app.fast_dump import FastDumpSchema
 from budgets.money_fields import Pence
 from budgets.plans.models import LINE_CATEGORIES, LINE_FREQUENCIES, LINE_UNITS, PLAN_STATUSES
 
 _TEXT = ma.validate.Length(max=5000)
 
 
-class _Strict(ma.Schema):
+class _Strict(FastDumpSchema):
     class Meta:
         unknown = ma.RAISE
 
@@ -96,7 +97,7 @@ class PlanUpdateSchema(_Strict):
     review_arrangements = ma.fields.String(validate=_TEXT)
 
 
-class PlanSchema(ma.Schema):
+class PlanSchema(FastDumpSchema):
     id = ma.fields.String(dump_only=True)
     budget_id = ma.fields.String(dump_only=True)
     person_id = ma.fields.String(dump_only=True)

@@ -8,6 +8,7 @@ from typing import Any
 
 import marshmallow as ma
 
+from app.fast_dump import FastDumpSchema
 from app.pagination import PageArgsSchema
 from budgets.providers.areas import parse_area
 from budgets.providers.models import OrganisationKind, OrganisationStatus
@@ -15,7 +16,7 @@ from budgets.providers.models import OrganisationKind, OrganisationStatus
 CQC_NUMBER = re.compile(r"^1-[0-9]{9,11}$")
 
 
-class StrictSchema(ma.Schema):
+class StrictSchema(FastDumpSchema):
     """Rejects unknown fields (every request schema of this package)."""
 
     class Meta:

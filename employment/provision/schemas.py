@@ -7,6 +7,7 @@ from typing import Any
 
 import marshmallow as ma
 
+from app.fast_dump import FastDumpSchema
 from app.pagination import PageArgsSchema
 
 POSTCODE_DISTRICT = ma.validate.Regexp(
@@ -14,7 +15,7 @@ POSTCODE_DISTRICT = ma.validate.Regexp(
 )
 
 
-class StrictSchema(ma.Schema):
+class StrictSchema(FastDumpSchema):
     class Meta:
         unknown = ma.RAISE
 
