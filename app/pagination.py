@@ -76,8 +76,10 @@ def keyset_page(
     page: PageRequest,
     scope: str,
     descending: bool = False,
+    as_rows: bool = False,
 ) -> Page[Any]:
-    """Run `stmt` ordered by `keys` (unique together) and return one page after the cursor."""
+    """Run `stmt` ordered by `keys` (unique together) and return one page after the cursor:
+    the first entity of each result, or with `as_rows` each result row whole."""
     if page.cursor:
         values = page.codec.decode(scope, page.cursor)
         if len(values) != len(keys):
@@ -89,7 +91,8 @@ def keyset_page(
         )
         stmt = stmt.where(row_key < bound if descending else row_key > bound)
     order = [k.desc() for k in keys] if descending else list(keys)
-    rows = list(session.scalars(stmt.order_by(*order).limit(page.limit + 1)).all())
+    ordered = stmt.order_by(*order).limit(page.limit + 1)
+    rows = list(session.execute(ordered).all() if as_rows else session.scalars(ordered).all())
     next_cursor = None
     if len(rows) > page.limit:
         rows = rows[: page.limit]

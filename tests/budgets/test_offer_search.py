@@ -150,3 +150,30 @@ def test_query_count_does_not_grow_with_page_size(client, db_session) -> None:  
         assert len(response.json["items"]) == limit
         counts.append(len(statements))
     assert counts[0] == counts[1]
+
+
+def test_search_items_are_exactly_what_reading_each_offer_answers(client, db_session) -> None:  # type: ignore[no-untyped-def]
+    """The search dumps plain rows; a single offer is read through the ORM."""
+    from budgets.providers.offers.models import OfferArea
+
+    build_offer(db_session, areas=("LS7", "LS6", "LS1"), languages=["en", "pl"], capacity=3)
+    build_offer(
+        db_session,
+        category="therapy",
+        delivers_in_person=False,
+        delivers_online=True,
+        areas=(),
+        cancellation_notice_hours=48,
+        cancellation_charge_percent=50,
+    )
+    at_premises = build_offer(
+        db_session, delivers_at_premises=True, premises_postcode="LS6 1AA", areas=("LS8",)
+    )
+    db_session.add(OfferArea(offer_id=at_premises.id, via="at_premises", code="LS6"))
+    db_session.flush()
+    headers = bearer_for(db_session, build_person_user(db_session))
+    for query in ("limit=100", "limit=100&sort=price", "q=support&limit=100"):
+        items = client.get(f"/v1/offers?{query}", headers=headers).json["items"]
+        assert len(items) == 3
+        for item in items:
+            assert item == client.get(f"/v1/offers/{item['id']}", headers=headers).json

@@ -85,23 +85,15 @@ class Offer(IdMixin, TimestampMixin, Base):
 
     @property
     def delivery_modes(self) -> list[str]:
-        modes = [
-            (self.delivers_in_person, DeliveryMode.IN_PERSON),
-            (self.delivers_online, DeliveryMode.ONLINE),
-            (self.delivers_at_premises, DeliveryMode.AT_PREMISES),
-        ]
-        return [str(mode) for on, mode in modes if on]
+        return delivery_modes(self)
 
     @property
     def price(self) -> dict[str, Any]:
-        return {"amount": self.price_pence, "currency": self.currency}
+        return price(self)
 
     @property
     def cancellation_terms(self) -> dict[str, int]:
-        return {
-            "notice_hours": self.cancellation_notice_hours,
-            "charge_percent": self.cancellation_charge_percent,
-        }
+        return cancellation_terms(self)
 
     @property
     def organisation_name(self) -> str:
@@ -126,3 +118,26 @@ class OfferArea(Base):
     code: Mapped[str] = mapped_column(String(10), primary_key=True)
 
     offer: Mapped[Offer] = relationship(back_populates="areas")
+
+
+# What an offer shows beyond its columns, from an Offer or a row of its columns alike.
+
+
+def delivery_modes(offer: Any) -> list[str]:
+    modes = [
+        (offer.delivers_in_person, DeliveryMode.IN_PERSON),
+        (offer.delivers_online, DeliveryMode.ONLINE),
+        (offer.delivers_at_premises, DeliveryMode.AT_PREMISES),
+    ]
+    return [str(mode) for on, mode in modes if on]
+
+
+def price(offer: Any) -> dict[str, Any]:
+    return {"amount": offer.price_pence, "currency": offer.currency}
+
+
+def cancellation_terms(offer: Any) -> dict[str, int]:
+    return {
+        "notice_hours": offer.cancellation_notice_hours,
+        "charge_percent": offer.cancellation_charge_percent,
+    }

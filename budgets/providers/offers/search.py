@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Integer,
+    Row,
     and_,
     case,
     cast,
@@ -41,7 +42,7 @@ from budgets.providers.offers.models import (
     OfferArea,
     OfferStatus,
 )
-from budgets.providers.offers.service import offers_with_organisation
+from budgets.providers.offers.rows import offer_rows, offer_views
 
 MAX_WORDS = 8
 
@@ -121,9 +122,9 @@ def _text_match(session: Session, q: str) -> tuple[ColumnElement[bool], ColumnEl
 
 def search_offers(
     session: Session, *, actor: Actor, search: OfferSearch, page: PageRequest
-) -> Page[Offer]:
+) -> Page[dict[str, Any]]:
     """Published offers of verified providers that match the search, one page at a time."""
-    stmt = offers_with_organisation().where(
+    stmt = offer_rows().where(
         Offer.status == OfferStatus.PUBLISHED,
         ProviderOrganisation.status == OrganisationStatus.VERIFIED,
     )
@@ -148,20 +149,33 @@ def search_offers(
         condition, score = _text_match(session, search.q)
         stmt = stmt.where(condition)
     if search.sort == "price":
-        return keyset_page(
-            session, stmt, keys=[Offer.price_pence, Offer.id], page=page, scope=search.scope()
+        found = keyset_page(
+            session,
+            stmt,
+            keys=[Offer.price_pence, Offer.id],
+            page=page,
+            scope=search.scope(),
+            as_rows=True,
         )
-    if score is None:
+    elif score is None:
         # Without words every offer is equally relevant: newest first.
-        return keyset_page(
-            session, stmt, keys=[Offer.id], page=page, scope=search.scope(), descending=True
+        found = keyset_page(
+            session,
+            stmt,
+            keys=[Offer.id],
+            page=page,
+            scope=search.scope(),
+            descending=True,
+            as_rows=True,
         )
-    return _page_by_score(session, stmt, score, page=page, scope=search.scope())
+    else:
+        found = _page_by_score(session, stmt, score, page=page, scope=search.scope())
+    return Page(items=offer_views(session, found.items), next_cursor=found.next_cursor)
 
 
 def _page_by_score(
     session: Session, stmt: Any, score: ColumnElement[int], *, page: PageRequest, scope: str
-) -> Page[Offer]:
+) -> Page[Row[Any]]:
     """Keyset pagination over (score descending, id ascending)."""
     labelled = score.label("score")
     stmt = stmt.add_columns(labelled)
@@ -175,5 +189,5 @@ def _page_by_score(
     next_cursor = None
     if len(rows) > page.limit:
         rows = rows[: page.limit]
-        next_cursor = page.codec.encode(scope, [int(rows[-1][1]), rows[-1][0].id])
-    return Page(items=[row[0] for row in rows], next_cursor=next_cursor)
+        next_cursor = page.codec.encode(scope, [int(rows[-1].score), rows[-1].id])
+    return Page(items=list(rows), next_cursor=next_cursor)
