@@ -79,18 +79,24 @@ def _headers(shown: Verdict) -> dict[str, str]:
     return headers
 
 
+def refusal(verdicts: list[Verdict]) -> Response | None:
+    """The 429 when any limit refused the request (else None), telling the caller about
+    the limit with the longest wait: retrying sooner would only be refused by it."""
+    refused = [v for v in verdicts if not v.allowed]
+    if not refused:
+        return None
+    g.rate_limit_headers = _headers(max(refused, key=lambda v: v.retry_after))
+    return problem_response("rate-limited", headers=g.rate_limit_headers)
+
+
 def _check(counters: Counters) -> Response | None:
     if request.path.startswith(UNLIMITED_PATHS):
         return None
     verdicts = counters.hit(request_limits(), time.time())
-    refused = [v for v in verdicts if not v.allowed]
-    if refused:
-        # The longest wait: retrying sooner would only be refused by that limit.
-        shown = max(refused, key=lambda v: v.retry_after)
-        g.rate_limit_headers = _headers(shown)
-        return problem_response("rate-limited", headers=g.rate_limit_headers)
-    g.rate_limit_headers = _headers(min(verdicts, key=lambda v: v.remaining))
-    return None
+    refused = refusal(verdicts)
+    if refused is None:
+        g.rate_limit_headers = _headers(min(verdicts, key=lambda v: v.remaining))
+    return refused
 
 
 def _add_headers(response: Response) -> Response:

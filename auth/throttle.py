@@ -13,10 +13,10 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, request
 
-from app.errors import problem_response
 from app.rate_counters import Counters, Limit, parse_rates
+from app.rate_limits import refusal
 
 # Everything that checks a password, creates an account or sends an email.
 SIGN_IN_ENDPOINTS = (
@@ -35,13 +35,8 @@ def _throttled(endpoint: str, view: Callable[..., Any], counters: Counters) -> C
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         key = f"sign-in:{endpoint}:address:{request.remote_addr}"
         rates = parse_rates(current_app.config["LOGIN_RATE_LIMIT"])
-        verdicts = counters.hit([Limit(key, rate) for rate in rates], time.time())
-        refused = [v for v in verdicts if not v.allowed]
-        if refused:
-            wait = max(v.retry_after for v in refused)
-            g.rate_limit_headers = {**g.get("rate_limit_headers", {}), "Retry-After": str(wait)}
-            return problem_response("rate-limited", headers=g.rate_limit_headers)
-        return view(*args, **kwargs)
+        refused = refusal(counters.hit([Limit(key, rate) for rate in rates], time.time()))
+        return refused if refused is not None else view(*args, **kwargs)
 
     return wrapper
 

@@ -322,6 +322,10 @@ def test_sign_in_is_throttled_per_address(engine: Engine) -> None:
         resets = [http.post("/v1/password-resets", json={}) for _ in range(3)]
         assert [r.status_code for r in resets[:2]] == [422, 422]
         assert_problem(resets[2], 429, "rate-limited")
+        # The answer reports the sign-in limit that refused it, and when to retry.
+        assert resets[2].headers["X-RateLimit-Limit"] == "2"
+        assert resets[2].headers["X-RateLimit-Remaining"] == "0"
+        assert 0 < int(resets[2].headers["Retry-After"]) <= 120
         other_address = http.post(
             "/oauth/token",
             data={"grant_type": "password"},
