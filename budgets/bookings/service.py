@@ -69,13 +69,17 @@ def _check_offer(
         raise _refuse("provider-not-bookable", "This provider cannot take bookings at the moment.")
     if offer.status != OfferStatus.PUBLISHED:
         raise _refuse("offer-not-available", "This offer has been withdrawn by the provider.")
+    if offer.accepting_new_people and offer.capacity is None:
+        return  # open to anyone: whether this person already has a booking does not matter
     open_bookings = select(Booking.person_id).where(
         Booking.offer_id == offer.id, Booking.status.in_(OPEN_BOOKING_STATUSES)
     )
     returning = session.scalar(open_bookings.where(Booking.person_id == person_id).limit(1))
-    if not offer.accepting_new_people and not returning:
+    if returning:
+        return
+    if not offer.accepting_new_people:
         raise _refuse("offer-not-accepting", "This provider is not taking on new people.")
-    if offer.capacity is not None and not returning:
+    if offer.capacity is not None:
         holders = open_bookings.subquery()
         taken = session.scalar(select(func.count(func.distinct(holders.c.person_id))))
         if (taken or 0) >= offer.capacity:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, insert, select
+from sqlalchemy.orm import Session, joinedload
 
 from app.audit import record_audit
 from app.db import new_id, utcnow
@@ -11,6 +11,17 @@ from app.domain_errors import NotFound, ValidationFailed
 from auth.actor import Actor
 from budgets.funding.models import Budget
 from budgets.ledger.models import LedgerEntry
+
+# The streams come in the same statement (the release schedule and the checks read them);
+# only the budget's row is locked, as FOR ... OF cannot lock an outer join's nullable side.
+_LOCK_BUDGET = (
+    select(Budget)
+    .where(Budget.id == bindparam("budget_id"))
+    .options(joinedload(Budget.streams))
+    .with_for_update(key_share=True, of=Budget)
+)
+_RELOAD = {"populate_existing": True}
+_INSERT_ENTRIES = insert(LedgerEntry.__table__)  # type: ignore[arg-type]
 
 
 def lock_budget(session: Session, budget_id: str) -> Budget:
@@ -21,12 +32,11 @@ def lock_budget(session: Session, budget_id: str) -> Budget:
     the budget takes. With FOR UPDATE, two bookings that each inserted their booking row
     (KEY SHARE on the budget) and then locked the budget deadlocked each other.
     """
-    budget = session.scalars(
-        select(Budget)
-        .where(Budget.id == budget_id)
-        .with_for_update(key_share=True)
-        .execution_options(populate_existing=True)
-    ).first()
+    budget = (
+        session.scalars(_LOCK_BUDGET, {"budget_id": budget_id}, execution_options=_RELOAD)
+        .unique()
+        .first()
+    )
     if budget is None:
         raise NotFound("No such budget.")
     return budget
@@ -49,27 +59,31 @@ def post_transaction(
         raise AssertionError("a ledger transaction must sum to zero")
     transaction_id = new_id()
     now = utcnow()
-    entries = [
-        LedgerEntry(
-            transaction_id=transaction_id,
-            budget_id=budget.id,
-            funding_stream_id=funding_stream_id,
-            plan_line_id=line_id,
-            account=account,
-            kind=kind,
-            amount_pence=amount,
-            currency=budget.currency,
-            cause_type=cause_type,
-            cause_id=cause_id,
-            actor_user_id=actor.user_id if actor else None,
-            actor_client_id=actor.client_id if actor else None,
-            on_behalf_of_person_id=budget.person_id,
-            note=note,
-            occurred_at=now,
-        )
+    rows = [
+        {
+            "id": new_id(),
+            "transaction_id": transaction_id,
+            "budget_id": budget.id,
+            "funding_stream_id": funding_stream_id,
+            "plan_line_id": line_id,
+            "account": account,
+            "kind": kind,
+            "amount_pence": amount,
+            "currency": budget.currency,
+            "cause_type": cause_type,
+            "cause_id": cause_id,
+            "actor_user_id": actor.user_id if actor else None,
+            "actor_client_id": actor.client_id if actor else None,
+            "on_behalf_of_person_id": budget.person_id,
+            "note": note,
+            "occurred_at": now,
+        }
         for account, line_id, amount in legs
     ]
-    session.add_all(entries)
+    # Postings are never changed once written, so they are inserted as plain rows (one
+    # statement, without the ORM's unit of work) and returned as detached records.
+    session.flush()  # as the ORM's autoflush would: pending changes go first
+    session.connection().execute(_INSERT_ENTRIES, rows)
     record_audit(
         session,
         actor=actor,
@@ -86,8 +100,7 @@ def post_transaction(
             "cause_id": cause_id,
         },
     )
-    session.flush()
-    return entries
+    return [LedgerEntry(**row) for row in rows]
 
 
 def require_positive(amount_pence: int) -> None:

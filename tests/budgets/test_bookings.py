@@ -172,6 +172,17 @@ def test_booking_refusals_about_the_offer(client, world: World, change, code) ->
     assert world.committed() == 0
 
 
+def test_an_offer_closed_to_new_people_still_takes_those_it_already_supports(
+    client, world: World
+) -> None:  # type: ignore[no-untyped-def]
+    assert book(client, world, units=1).status_code == 201
+    world.offer.accepting_new_people = False
+    world.session.flush()
+    again = book(client, world, units=1)
+    assert again.status_code == 201, again.json
+    assert world.committed() == 2 * world.offer.price_pence
+
+
 def test_booking_refusals_about_the_plan_and_money(client, world: World) -> None:  # type: ignore[no-untyped-def]
     outside = book(client, world, start_date="2026-03-01")
     assert outside.json["code"] == "dates-outside-plan-line"
