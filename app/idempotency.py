@@ -18,7 +18,17 @@ from functools import wraps
 from typing import Any, TypeVar, cast
 
 from flask import Response, current_app, g, make_response, request
-from sqlalchemy import JSON, Integer, String, Text, UniqueConstraint, delete, select, update
+from sqlalchemy import (
+    JSON,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    bindparam,
+    delete,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -85,18 +95,24 @@ def _replay(record: IdempotencyRecord) -> Response:
     return response
 
 
-def _insert_claim(session: Session, values: dict[str, Any]) -> str | None:
-    """Insert the claim unless the key is already held; the new row's id, or None."""
-    dialect = session.get_bind().dialect.name
+def _claim_statement(dialect: str) -> Any:
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    statement = (
+    return (
         insert(IdempotencyRecord)
-        .values(id=new_id(), **values)
         .on_conflict_do_nothing(index_elements=["caller", "key"])
         .returning(IdempotencyRecord.id)
         .execution_options(**{STANDS_ALONE: True})
     )
-    return session.execute(statement).scalar()
+
+
+# Every write that carries a key runs this: built once per dialect, not per request.
+_CLAIM_STATEMENTS = {dialect: _claim_statement(dialect) for dialect in ("postgresql", "sqlite")}
+
+
+def _insert_claim(session: Session, values: dict[str, Any]) -> str | None:
+    """Insert the claim unless the key is already held; the new row's id, or None."""
+    statement = _CLAIM_STATEMENTS[session.get_bind().dialect.name]
+    return session.execute(statement, {"id": new_id(), **values}).scalar()
 
 
 def _claim(session: Session, *, caller: str, key: str, fingerprint: str) -> str | Response:
@@ -157,23 +173,34 @@ def _release(session: Session, record_id: str) -> None:
     session.commit()
 
 
+_COMPLETE_CLAIM = (
+    update(IdempotencyRecord)
+    .where(IdempotencyRecord.id == bindparam("record_id"))
+    .values(
+        state="completed",
+        response_status=bindparam("status"),
+        response_body=bindparam("body"),
+        response_headers=bindparam("headers", type_=JSON),
+    )
+    .execution_options(synchronize_session=False, **{STANDS_ALONE: True})
+)
+
+
 def _store(session: Session, record_id: str, response: Response) -> None:
     """Complete the claim with the response to replay: one UPDATE, no read first."""
     session.rollback()
     session.execute(
-        update(IdempotencyRecord)
-        .where(IdempotencyRecord.id == record_id)
-        .values(
-            state="completed",
-            response_status=response.status_code,
-            response_body=response.get_data(as_text=True),
-            response_headers={
+        _COMPLETE_CLAIM,
+        {
+            "record_id": record_id,
+            "status": response.status_code,
+            "body": response.get_data(as_text=True),
+            "headers": {
                 name: response.headers[name]
                 for name in _REPLAYED_RESPONSE_HEADERS
                 if name in response.headers
             },
-        )
-        .execution_options(synchronize_session=False, **{STANDS_ALONE: True})
+        },
     )
     session.commit()
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, bindparam, func, select
 from sqlalchemy.orm import Session, lazyload
 
 from app.audit import record_audit
@@ -48,15 +48,18 @@ def _refuse(code: str, detail: str, **extensions: Any) -> RuleViolation:
     return RuleViolation(code, detail, **extensions)
 
 
+_LOCK_OFFER = (
+    select(Offer, ProviderOrganisation)
+    .join(ProviderOrganisation, ProviderOrganisation.id == Offer.organisation_id)
+    .where(Offer.id == bindparam("offer_id"))
+    .with_for_update(of=Offer)
+    # Booking reads neither's service areas; don't load them under the lock.
+    .options(lazyload(Offer.areas), lazyload(ProviderOrganisation.areas))
+)
+
+
 def _lock_offer(session: Session, offer_id: str) -> tuple[Offer, ProviderOrganisation]:
-    row = session.execute(
-        select(Offer, ProviderOrganisation)
-        .join(ProviderOrganisation, ProviderOrganisation.id == Offer.organisation_id)
-        .where(Offer.id == offer_id)
-        .with_for_update(of=Offer)
-        # Booking reads neither's service areas; don't load them under the lock.
-        .options(lazyload(Offer.areas), lazyload(ProviderOrganisation.areas))
-    ).first()
+    row = session.execute(_LOCK_OFFER, {"offer_id": offer_id}).first()
     if row is None or row[0].status == OfferStatus.DRAFT:
         raise NotFound("No such offer.")
     return row[0], row[1]

@@ -51,7 +51,7 @@ class LedgerEntry(IdMixin, Base):
     transaction_id: Mapped[str] = mapped_column(String(36), index=True)
     budget_id: Mapped[str] = mapped_column(ForeignKey("budgets.id"))
     funding_stream_id: Mapped[str] = mapped_column(ForeignKey("funding_streams.id"))
-    plan_line_id: Mapped[str | None] = mapped_column(ForeignKey("plan_lines.id"), index=True)
+    plan_line_id: Mapped[str | None] = mapped_column(ForeignKey("plan_lines.id"))
     account: Mapped[str] = mapped_column(String(16))
     kind: Mapped[str] = mapped_column(String(24))
     amount_pence: Mapped[int]

@@ -279,14 +279,13 @@ def refund_spend(
     )
 
 
+# The plan comes in the same query; its outcomes are not needed to book.
+_WITH_PLAN = [joinedload(PlanLine.plan).lazyload(CarePlan.outcomes)]
+
+
 def plan_line_for_booking(session: Session, *, plan_line_id: str, actor: Actor) -> PlanLine:
     """A plan line the actor may book against (404 if it is not theirs to see)."""
-    # The plan comes in the same query; its outcomes are not needed to book.
-    line = session.get(
-        PlanLine,
-        plan_line_id,
-        options=[joinedload(PlanLine.plan).lazyload(CarePlan.outcomes)],
-    )
+    line = session.get(PlanLine, plan_line_id, options=_WITH_PLAN)
     if line is None or not can_see_person(session, actor, line.plan.person_id):
         raise NotFound("No such plan line.")
     return line
