@@ -27,7 +27,7 @@ from budgets.funding.models import (
     FundingPolicy,
     FundingStream,
 )
-from budgets.funding.reading import BudgetFacts, visible_budget_facts
+from budgets.funding.reading import BudgetFacts, visible_budget_with_stream_sums
 from budgets.ledger import service as ledger
 from budgets.people import person_user_ids
 from budgets.plans.models import CarePlan
@@ -261,13 +261,13 @@ def budget_balances(
 ) -> tuple[BudgetFacts, ledger.BudgetBalances]:
     """Allocated, released, committed, spent and available: overall, per stream, and per
     line of the approved plan (or of the plan version asked for)."""
-    budget = visible_budget_facts(session, budget_id=budget_id, actor=actor)
+    budget, sums = visible_budget_with_stream_sums(session, budget_id=budget_id, actor=actor)
     if plan_id is not None and not session.scalar(
         select(CarePlan.id).where(CarePlan.id == plan_id, CarePlan.budget_id == budget.id)
     ):
         raise NotFound("No such plan on this budget.")
     sums = ledger.sums_after_due_releases(
-        session, budget=budget, today=utcnow().date(), actor=None, locked=False
+        session, budget=budget, today=utcnow().date(), actor=None, locked=False, sums=sums
     )
     figures = ledger.balances(
         session,

@@ -102,15 +102,23 @@ def release_due_funds(
 
 
 def sums_after_due_releases(
-    session: Session, *, budget: ReleaseTerms, today: date, actor: Actor | None, locked: bool
+    session: Session,
+    *,
+    budget: ReleaseTerms,
+    today: date,
+    actor: Actor | None,
+    locked: bool,
+    sums: dict[str, dict[str, int]] | None = None,
 ) -> dict[str, dict[str, int]]:
     """The budget's `stream_sums`, after posting any release that has fallen due.
 
-    The check reads the sums without a lock, so reads do not queue behind bookings. Only
-    when something is due (once a month or quarter) is the budget locked, unless the
-    caller already holds the lock, and the releases recomputed under it.
+    The check reads the sums without a lock (or takes the caller's `sums`, just read), so
+    reads do not queue behind bookings. Only when something is due (once a month or
+    quarter) is the budget locked, unless the caller already holds the lock, and the
+    releases recomputed under it.
     """
-    sums = stream_sums(session, budget.id)
+    if sums is None:
+        sums = stream_sums(session, budget.id)
     if budget.status != "active" or not due_releases(
         session, budget=budget, today=today, sums=sums
     ):

@@ -10,14 +10,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from app.audit import record_audit
 from app.pagination import Page, PageRequest, keyset_page
 from auth.actor import Actor
 from budgets.dates import add_months
-from budgets.funding.reading import visible_budget_facts
+from budgets.funding.reading import visible_budget_with_sums_before
 from budgets.funding.service import visible_budget
 from budgets.ledger.models import LedgerEntry
 from budgets.ledger.service import Balance
@@ -84,14 +84,6 @@ def list_entries(
     return result
 
 
-_SUMS_BEFORE = (
-    select(LedgerEntry.account, func.sum(LedgerEntry.amount_pence))
-    .where(
-        LedgerEntry.budget_id == bindparam("budget_id"),
-        LedgerEntry.occurred_at < bindparam("start"),
-    )
-    .group_by(LedgerEntry.account)
-)
 _ENTRIES_BETWEEN = (
     select(
         LedgerEntry.transaction_id,
@@ -118,16 +110,17 @@ def monthly_statement(
     session: Session, *, budget_id: str, actor: Actor, year: int, month: int
 ) -> Statement:
     """The statement of one calendar month (UTC) of a budget."""
-    budget = visible_budget_facts(session, budget_id=budget_id, actor=actor)
     start_day = date(year, month, 1)
     start = datetime(year, month, 1, tzinfo=UTC)
     end_day = add_months(start_day, 1)
     end = datetime(end_day.year, end_day.month, 1, tzinfo=UTC)
+    # The sums of everything before the month, then the month's postings: the work
+    # depends on the month, not on how long the budget's history is.
+    budget, opening_sums = visible_budget_with_sums_before(
+        session, budget_id=budget_id, actor=actor, before=start
+    )
+    sums: dict[str, int] = defaultdict(int, opening_sums)
     window = {"budget_id": budget.id, "start": start, "end": end}
-    # The month's postings, and the sums of everything before it: the work depends on
-    # the month, not on how long the budget's history is.
-    sums: dict[str, int] = defaultdict(int)
-    sums.update({account: int(total) for account, total in session.execute(_SUMS_BEFORE, window)})
     by_transaction: dict[str, list[Any]] = defaultdict(list)
     for entry in session.execute(_ENTRIES_BETWEEN, window):
         by_transaction[entry.transaction_id].append(entry)
