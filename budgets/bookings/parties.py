@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.domain_errors import InsufficientScope
@@ -54,6 +54,18 @@ def person_side_user_ids(session: Session, person_id: str) -> list[str]:
         )
     )
     return [*own, *representatives]
+
+
+def provider_staff_column(
+    organisation_id: InstrumentedAttribute[str],
+) -> ColumnElement[str | None]:
+    """Everyone who works for the organisation, as a correlated column (space-separated
+    ids, or NULL): a query that already reads the organisation reads them too."""
+    return (
+        select(func.aggregate_strings(ProviderMembership.user_id, " "))
+        .where(ProviderMembership.organisation_id == organisation_id)
+        .scalar_subquery()
+    )
 
 
 def provider_user_ids(session: Session, organisation_id: str) -> list[str]:

@@ -4,11 +4,12 @@ the offer's terms, and completion."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, bindparam, func, select
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy import ColumnElement, bindparam, func, select, true
+from sqlalchemy.orm import Session, joinedload, lazyload
 
 from app.audit import record_audit
 from app.db import utcnow
@@ -16,7 +17,7 @@ from app.domain_errors import Forbidden, NotFound, RuleViolation
 from app.notifications import notify
 from app.pagination import PageRequest
 from app.sync import SyncPage, Tombstone, sync_page
-from auth.access import visible_people_clause
+from auth.access import can_see_person, visible_people_clause
 from auth.actor import Actor
 from budgets.bookings.models import (
     BOOKING_TRANSITIONS,
@@ -31,12 +32,14 @@ from budgets.bookings.models import (
 from budgets.bookings.parties import (
     Side,
     person_side_user_ids,
+    provider_staff_column,
     provider_user_ids,
     require_read_scope,
     side_of,
     visible_clause,
 )
 from budgets.ledger.service import commit_funds, plan_line_for_booking, release_commitment
+from budgets.plans.models import CarePlan, PlanLine
 from budgets.providers import service as providers
 from budgets.providers.models import ProviderOrganisation
 from budgets.providers.offers.models import Offer, OfferStatus
@@ -48,21 +51,54 @@ def _refuse(code: str, detail: str, **extensions: Any) -> RuleViolation:
     return RuleViolation(code, detail, **extensions)
 
 
-_LOCK_OFFER = (
-    select(Offer, ProviderOrganisation)
+# The plan line (with its plan), and the offer (locked) with its organisation and the
+# organisation's staff, who are told of the request: what booking reads, in one statement.
+_LINE_AND_LOCKED_OFFER = (
+    select(
+        PlanLine,
+        Offer,
+        ProviderOrganisation,
+        provider_staff_column(ProviderOrganisation.id).label("staff"),
+    )
+    .select_from(PlanLine)
+    .join(Offer, true())
     .join(ProviderOrganisation, ProviderOrganisation.id == Offer.organisation_id)
-    .where(Offer.id == bindparam("offer_id"))
+    .where(PlanLine.id == bindparam("plan_line_id"), Offer.id == bindparam("offer_id"))
     .with_for_update(of=Offer)
-    # Booking reads neither's service areas; don't load them under the lock.
-    .options(lazyload(Offer.areas), lazyload(ProviderOrganisation.areas))
+    # Booking reads neither's service areas, nor the plan's outcomes.
+    .options(
+        joinedload(PlanLine.plan).lazyload(CarePlan.outcomes),
+        lazyload(Offer.areas),
+        lazyload(ProviderOrganisation.areas),
+    )
 )
 
 
-def _lock_offer(session: Session, offer_id: str) -> tuple[Offer, ProviderOrganisation]:
-    row = session.execute(_LOCK_OFFER, {"offer_id": offer_id}).first()
-    if row is None or row[0].status == OfferStatus.DRAFT:
+@dataclass(frozen=True)
+class _Parties:
+    line: PlanLine
+    offer: Offer
+    organisation: ProviderOrganisation
+    staff_ids: list[str]
+
+
+def _line_and_locked_offer(
+    session: Session, actor: Actor, *, plan_line_id: str, offer_id: str
+) -> _Parties:
+    """The plan line the actor books against (404 unless theirs to see) and the offer,
+    locked until the booking commits (404 unless published or withdrawn)."""
+    row = session.execute(
+        _LINE_AND_LOCKED_OFFER, {"plan_line_id": plan_line_id, "offer_id": offer_id}
+    ).first()
+    if row is None:  # one of them does not exist: the line's lookup says if it is the line
+        plan_line_for_booking(session, plan_line_id=plan_line_id, actor=actor)
         raise NotFound("No such offer.")
-    return row[0], row[1]
+    line, offer, organisation, staff = row
+    if not can_see_person(session, actor, line.plan.person_id):
+        raise NotFound("No such plan line.")
+    if offer.status == OfferStatus.DRAFT:
+        raise NotFound("No such offer.")
+    return _Parties(line, offer, organisation, staff.split() if staff else [])
 
 
 def _check_offer(
@@ -101,8 +137,8 @@ def book_offer(
     schedule: str,
 ) -> Booking:
     """Book an offer against a line of the person's approved plan, committing the money."""
-    line = plan_line_for_booking(session, plan_line_id=plan_line_id, actor=actor)
-    offer, organisation = _lock_offer(session, offer_id)
+    parties = _line_and_locked_offer(session, actor, plan_line_id=plan_line_id, offer_id=offer_id)
+    line, offer, organisation = parties.line, parties.offer, parties.organisation
     if line.plan_status != "approved":
         raise _refuse(
             "plan-not-approved", "Only lines of an approved care and support plan can be booked."
@@ -164,7 +200,7 @@ def book_offer(
     _record(session, actor, booking, "booking.create", total_pence=booking.total_pence)
     notify(
         session,
-        user_ids=provider_user_ids(session, organisation.id),
+        user_ids=parties.staff_ids,
         kind="booking.requested",
         title="New booking request",
         body=f"{units} x {offer.unit} of {offer.title} from {start_date}.",

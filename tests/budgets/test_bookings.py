@@ -139,6 +139,15 @@ def test_booking_and_claim_life_cycle(client, world: World) -> None:  # type: ig
         f"{url}/claims", json={"delivered_on": "2026-11-10", "units": 2}, headers=provider
     )
     assert again.status_code == 201  # a disputed delivery may be claimed again, correctly
+    told = world.session.execute(
+        select(Notification.record_id, Notification.kind).where(
+            Notification.user_id == world.staff.id, Notification.record_type == "claim"
+        )
+    ).all()
+    assert set(told) == {
+        (claim.json["id"], "claim.confirmed"),
+        (second["id"], "claim.disputed"),
+    }
 
     listed = client.get(f"{url}/claims", headers=person).json["items"]
     assert {c["status"] for c in listed} == {"confirmed", "disputed", "submitted"}
@@ -181,6 +190,20 @@ def test_an_offer_closed_to_new_people_still_takes_those_it_already_supports(
     again = book(client, world, units=1)
     assert again.status_code == 201, again.json
     assert world.committed() == 2 * world.offer.price_pence
+
+
+def test_booking_a_line_or_offer_that_is_not_there_is_404(client, world: World) -> None:  # type: ignore[no-untyped-def]
+    no_offer = book(client, world, offer_id="no-such-offer")
+    assert no_offer.status_code == 404 and no_offer.json["detail"] == "No such offer."
+    no_line = book(client, world, plan_line_id="no-such-line")
+    assert no_line.status_code == 404 and no_line.json["detail"] == "No such plan line."
+    neither = book(client, world, plan_line_id="no-such-line", offer_id="no-such-offer")
+    assert neither.status_code == 404 and neither.json["detail"] == "No such plan line."
+    world.offer.status = "draft"
+    world.session.flush()
+    draft = book(client, world)
+    assert draft.status_code == 404 and draft.json["detail"] == "No such offer."
+    assert world.committed() == 0
 
 
 def test_booking_refusals_about_the_plan_and_money(client, world: World) -> None:  # type: ignore[no-untyped-def]

@@ -31,6 +31,7 @@ from budgets.bookings.models import (
 from budgets.bookings.parties import (
     Side,
     person_side_user_ids,
+    provider_staff_column,
     provider_user_ids,
     require_read_scope,
     side_of,
@@ -216,18 +217,29 @@ def list_claims(
     return result
 
 
-def _person_decides(session: Session, actor: Actor, claim_id: str) -> Claim:
-    claim = _visible_claim(session, actor, claim_id, lock=True)
+def _person_decides(session: Session, actor: Actor, claim_id: str) -> tuple[Claim, list[str]]:
+    """The claim, locked, if the actor decides it for the person; with the provider's
+    staff, who are told of the decision, read in the same statement."""
+    row = session.execute(
+        select(Claim, provider_staff_column(Claim.organisation_id))
+        .where(Claim.id == claim_id, visible_clause(actor, Claim.person_id, Claim.organisation_id))
+        .with_for_update(of=Claim)
+    ).first()
+    if row is None:
+        raise NotFound("No such claim.")
+    claim, staff = row
     side = side_of(session, actor, person_id=claim.person_id, organisation_id=claim.organisation_id)
     if side is not Side.PERSON or claim.person_id not in actor.own_person_ids:
         raise Forbidden("Only the person or their representative confirms or disputes a claim.")
-    return claim
+    return claim, staff.split() if staff else []
 
 
-def _tell_provider(session: Session, claim: Claim, kind: str, title: str, body: str = "") -> None:
+def _tell_provider(
+    session: Session, claim: Claim, staff_ids: list[str], kind: str, title: str, body: str = ""
+) -> None:
     notify(
         session,
-        user_ids=provider_user_ids(session, claim.organisation_id),
+        user_ids=staff_ids,
         kind=kind,
         title=title,
         body=body,
@@ -238,27 +250,29 @@ def _tell_provider(session: Session, claim: Claim, kind: str, title: str, body: 
 
 def confirm_claim(session: Session, *, actor: Actor, claim_id: str) -> Claim:
     """The person confirms the delivery happened as claimed: the claim becomes payable."""
-    claim = _person_decides(session, actor, claim_id)
+    claim, staff_ids = _person_decides(session, actor, claim_id)
     claim.status = move(claim.status, ClaimStatus.CONFIRMED, CLAIM_TRANSITIONS, "claim")
     claim.confirmed_at = utcnow()
     claim.confirmed_by_user_id = actor.user_id
     claim.version += 1
     _record(session, actor, claim, "claim.confirm")
-    _tell_provider(session, claim, "claim.confirmed", "A delivery was confirmed")
+    _tell_provider(session, claim, staff_ids, "claim.confirmed", "A delivery was confirmed")
     session.commit()
     return claim
 
 
 def dispute_claim(session: Session, *, actor: Actor, claim_id: str, reason: str) -> Claim:
     """The person disputes the claim; nothing is paid and the provider may claim again."""
-    claim = _person_decides(session, actor, claim_id)
+    claim, staff_ids = _person_decides(session, actor, claim_id)
     claim.status = move(claim.status, ClaimStatus.DISPUTED, CLAIM_TRANSITIONS, "claim")
     claim.disputed_at = utcnow()
     claim.dispute_reason = reason
     claim.delivery_key = None
     claim.version += 1
     _record(session, actor, claim, "claim.dispute")
-    _tell_provider(session, claim, "claim.disputed", "A delivery claim was disputed", reason)
+    _tell_provider(
+        session, claim, staff_ids, "claim.disputed", "A delivery claim was disputed", reason
+    )
     session.commit()
     return claim
 
@@ -279,7 +293,8 @@ def confirm_due_claims(session: Session, *, now: datetime | None = None, limit: 
         claim.auto_confirmed = True
         claim.version += 1
         _record(session, None, claim, "claim.auto_confirm")
-        _tell_provider(session, claim, "claim.confirmed", "A delivery was confirmed")
+        staff_ids = provider_user_ids(session, claim.organisation_id)
+        _tell_provider(session, claim, staff_ids, "claim.confirmed", "A delivery was confirmed")
         notify(
             session,
             user_ids=person_side_user_ids(session, claim.person_id),
