@@ -92,7 +92,13 @@ def keyset_page(
         stmt = stmt.where(row_key < bound if descending else row_key > bound)
     order = [k.desc() for k in keys] if descending else list(keys)
     ordered = stmt.order_by(*order).limit(page.limit + 1)
-    rows = list(session.execute(ordered).all() if as_rows else session.scalars(ordered).all())
+    if as_rows:
+        # Plain rows need none of the ORM's loading: run it as a Core statement (after
+        # flushing, as the ORM's autoflush would).
+        session.flush()
+        rows = list(session.connection().execute(ordered).all())
+    else:
+        rows = list(session.scalars(ordered).all())
     next_cursor = None
     if len(rows) > page.limit:
         rows = rows[: page.limit]

@@ -44,7 +44,7 @@ def offer_views(session: Session, rows: Sequence[Row[Any]]) -> list[dict[str, An
     """The rows as `OfferSchema` dumps them, with their in-person areas (one query)."""
     areas: dict[str, list[str]] = defaultdict(list)
     if rows:
-        for offer_id, code in session.execute(
+        for offer_id, code in session.connection().execute(
             _IN_PERSON_AREAS, {"offer_ids": [row.id for row in rows]}
         ):
             areas[offer_id].append(code)
