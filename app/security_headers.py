@@ -27,19 +27,33 @@ CORS_ALLOWED_HEADERS = (
 CORS_EXPOSED_HEADERS = "ETag, Location, Retry-After, X-Request-ID, Idempotent-Replayed"
 
 
+_ALWAYS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "no-referrer"),
+    ("X-Frame-Options", "DENY"),
+)
+_PRIVATE = (("Pragma", "no-cache"),)
+_PRODUCTION = (("Strict-Transport-Security", "max-age=31536000; includeSubDomains"),)
+
+
 def _apply(response: Response) -> Response:
     headers = response.headers
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "no-referrer")
-    headers.setdefault("X-Frame-Options", "DENY")
+    private = request.path.startswith(PRIVATE_PREFIXES)
     csp = DOCS_CSP if request.path.startswith("/docs") else API_CSP
-    headers.setdefault("Content-Security-Policy", csp)
-    if request.path.startswith(PRIVATE_PREFIXES):
-        headers["Cache-Control"] = "no-store"
-        headers.setdefault("Pragma", "no-cache")
-        headers.add("Vary", "Authorization")
+    defaults = [*_ALWAYS, ("Content-Security-Policy", csp)]
+    if private:
+        defaults += _PRIVATE
     if current_app.config.get("ENV_NAME") == "production":
-        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        defaults += _PRODUCTION
+    # Each default only where the view set none, as setdefault would, but from one pass
+    # over the headers (every response has these; setdefault scans the list once each).
+    present = {name.lower() for name, _ in headers.items()}
+    for name, value in defaults:
+        if name.lower() not in present:
+            headers.add(name, value)
+    if private:
+        headers["Cache-Control"] = "no-store"
+        headers.add("Vary", "Authorization")
     origin = request.headers.get("Origin")
     if origin and origin in current_app.config.get("CORS_ALLOWED_ORIGINS", ()):
         headers["Access-Control-Allow-Origin"] = origin
