@@ -21,6 +21,7 @@ from app.domain_errors import NotFound
 from auth.access import can_see_person
 from auth.actor import Actor
 from budgets.funding.models import Budget, FundingStream
+from budgets.ledger.balances import STREAM_SUMS
 from budgets.ledger.models import LedgerEntry
 
 
@@ -54,16 +55,7 @@ class BudgetOwner:
 StreamSums = dict[str, dict[str, int]]
 """The ledger's sums per funding stream id and account, as `ledger.stream_sums` gives."""
 
-_STREAM_TOTALS = (
-    select(
-        LedgerEntry.funding_stream_id,
-        LedgerEntry.account,
-        func.sum(LedgerEntry.amount_pence).label("total"),
-    )
-    .where(LedgerEntry.budget_id == bindparam("budget_id"))
-    .group_by(LedgerEntry.funding_stream_id, LedgerEntry.account)
-    .subquery()
-)
+_STREAM_TOTALS = STREAM_SUMS.subquery()
 # One row per stream and account (the budget's columns repeated): the facts and the sums
 # in one statement, as a balance read needs both.
 _BUDGET_WITH_STREAM_SUMS = (

@@ -54,15 +54,21 @@ class BudgetBalances:
     lines: dict[str, LineBalance] = field(default_factory=dict)
 
 
-_STREAM_SUMS = (
-    select(LedgerEntry.funding_stream_id, LedgerEntry.account, func.sum(LedgerEntry.amount_pence))
+# The budget's postings summed per stream and account (also joined to the budget's facts
+# as a subquery by budgets/funding/reading.py).
+STREAM_SUMS = (
+    select(
+        LedgerEntry.funding_stream_id,
+        LedgerEntry.account,
+        func.sum(LedgerEntry.amount_pence).label("total"),
+    )
     .where(LedgerEntry.budget_id == bindparam("budget_id"))
     .group_by(LedgerEntry.funding_stream_id, LedgerEntry.account)
 )
 
 
 def stream_sums(session: Session, budget_id: str) -> dict[str, dict[str, int]]:
-    rows = session.execute(_STREAM_SUMS, {"budget_id": budget_id}).all()
+    rows = session.execute(STREAM_SUMS, {"budget_id": budget_id}).all()
     sums: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for stream_id, account, total in rows:
         sums[stream_id][account] = int(total or 0)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
 from app.audit import record_audit
@@ -145,11 +145,13 @@ def record_claim(
     return claim
 
 
-def _visible_claim(session: Session, actor: Actor, claim_id: str, *, lock: bool) -> Claim:
-    stmt = select(Claim).where(
-        Claim.id == claim_id, visible_clause(actor, Claim.person_id, Claim.organisation_id)
-    )
-    claim = session.scalars(stmt.with_for_update() if lock else stmt).first()
+def _visible(actor: Actor, claim_id: str) -> ColumnElement[bool]:
+    """This claim, if it is the actor's person's or organisation's to see."""
+    return and_(Claim.id == claim_id, visible_clause(actor, Claim.person_id, Claim.organisation_id))
+
+
+def _visible_claim(session: Session, actor: Actor, claim_id: str) -> Claim:
+    claim = session.scalars(select(Claim).where(_visible(actor, claim_id))).first()
     if claim is None:
         raise NotFound("No such claim.")
     return claim
@@ -158,7 +160,7 @@ def _visible_claim(session: Session, actor: Actor, claim_id: str, *, lock: bool)
 def get_claim(session: Session, *, actor: Actor, claim_id: str) -> Claim:
     """One claim, for the person's side or the provider's (404 for anyone else)."""
     require_read_scope(actor)
-    claim = _visible_claim(session, actor, claim_id, lock=False)
+    claim = _visible_claim(session, actor, claim_id)
     _record(session, actor, claim, "claim.read")
     session.commit()
     return claim
@@ -222,7 +224,7 @@ def _person_decides(session: Session, actor: Actor, claim_id: str) -> tuple[Clai
     staff, who are told of the decision, read in the same statement."""
     row = session.execute(
         select(Claim, provider_staff_column(Claim.organisation_id))
-        .where(Claim.id == claim_id, visible_clause(actor, Claim.person_id, Claim.organisation_id))
+        .where(_visible(actor, claim_id))
         .with_for_update(of=Claim)
     ).first()
     if row is None:
