@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import threading
 import time
 from collections.abc import Sequence
@@ -206,8 +207,9 @@ class RedisCounters:
     rather than failed, and Redis is tried again after `retry_seconds`."""
 
     def __init__(self, url: str, *, retry_seconds: float = 5.0) -> None:
-        self._client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
-        self._script: Any = self._client.register_script(_HIT_SCRIPT)
+        self._url = url
+        self._script: Any = None
+        self._script_pid = 0
         self._fallback = MemoryCounters()
         self._retry_seconds = retry_seconds
         self._unreachable_until = 0.0
@@ -222,7 +224,7 @@ class RedisCounters:
             keys += [counter_key(limit, w.index), counter_key(limit, w.index - 1)]
             args += [limit.rate.amount, limit.rate.seconds * 1000, int(w.elapsed * 1000)]
         try:
-            answer = self._script(keys=keys, args=args)
+            answer = self._hit_script()(keys=keys, args=args)
         except redis.RedisError as error:
             log.warning("rate-limit counters in this worker's memory: Redis failed (%s)", error)
             self._unreachable_until = time.monotonic() + self._retry_seconds
@@ -232,6 +234,22 @@ class RedisCounters:
             verdict(limit, w, now, int(answer[1 + 2 * i]), int(answer[2 + 2 * i]), allowed)
             for i, (limit, w) in enumerate(zip(limits, windows, strict=True))
         ]
+
+    def _hit_script(self) -> Any:
+        """The script on this process's own connection, opened on first use.
+
+        One connection held per process, not a pool: checking a connection out of a pool
+        (and probing that it is alive) cost as much CPU as the script's round trip. It is
+        opened lazily, so a worker never shares a socket opened before gunicorn forked,
+        and so Redis being down at start falls back like Redis going down later.
+        """
+        if self._script_pid != os.getpid():
+            client = redis.Redis.from_url(
+                self._url, socket_timeout=1, socket_connect_timeout=1, single_connection_client=True
+            )
+            self._script = client.register_script(_HIT_SCRIPT)
+            self._script_pid = os.getpid()
+        return self._script
 
 
 def counters_for(storage_uri: str) -> Counters:

@@ -220,7 +220,7 @@ def queries_per_request(url: str, secret: str, lines: list[RequestLine], sample:
     def count(*_: Any) -> None:
         counter["n"] += 1
 
-    engine = get_db(app).engine
+    engine = get_db(app).request_engine
     event.listen(engine, "before_cursor_execute", count)
     client = app.test_client()
     chosen = lines[-sample:]

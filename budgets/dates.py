@@ -15,14 +15,21 @@ def add_months(day: date, months: int) -> date:
 
 
 def periods_started(start: date, end: date, step_months: int, today: date) -> tuple[int, int]:
-    """(periods begun by `today`, total periods) when [start, end] is cut every `step_months`."""
-    total = 0
-    begun = 0
-    while add_months(start, total * step_months) <= end:
-        if add_months(start, total * step_months) <= today:
-            begun += 1
-        total += 1
-    return begun, max(total, 1)
+    """(periods begun by `today`, total periods) when [start, end] is cut every `step_months`.
+
+    Period k begins on add_months(start, k * step_months); a period counts if it begins by
+    `end`, and has begun if it begins by `today`.
+    """
+    total = _periods_beginning_by(start, end, step_months)
+    return min(_periods_beginning_by(start, today, step_months), total), max(total, 1)
+
+
+def _periods_beginning_by(start: date, day: date, step_months: int) -> int:
+    # Computed, not counted: a balance read asks this on every request.
+    months = (day.year - start.year) * 12 + day.month - start.month
+    if add_months(start, months) > day:  # `day` is earlier in its month than the start's day
+        months -= 1
+    return months // step_months + 1 if months >= 0 else 0
 
 
 def occurrences(start: date, end: date, frequency: str) -> int:

@@ -112,6 +112,25 @@ def test_workers_share_redis_counters(redis_url: str) -> None:
     assert answers == [True, True, True, False]
 
 
+def test_a_forked_worker_counts_on_its_own_connection(redis_url: str) -> None:
+    """gunicorn forks workers from one process: counters used before the fork must not
+    share the parent's socket with the child, or each could read the other's answers."""
+    parents, childs = _limit(Rate(10_000, 60)), _limit(Rate(1_000_000, 60))
+    counters = RedisCounters(redis_url)
+    counters.hit([parents], START)  # the parent's connection is open before the fork
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child, which exits without pytest
+        try:
+            seen = [counters.hit([childs], START + 1)[0].remaining for _ in range(1000)]
+            os._exit(0 if seen == list(range(999_999, 998_999, -1)) else 1)
+        except BaseException:
+            os._exit(2)
+    seen = [counters.hit([parents], START + 1)[0].remaining for _ in range(1000)]
+    _, status = os.waitpid(child, 0)
+    assert seen == list(range(9_998, 8_998, -1))  # exactly its own counts, in order
+    assert os.waitstatus_to_exitcode(status) == 0
+
+
 def test_counters_fall_back_to_memory_while_redis_is_unreachable(
     caplog: pytest.LogCaptureFixture,
 ) -> None:

@@ -83,6 +83,24 @@ def test_writes_commit_together(engine: Engine, scratch_table: str) -> None:
     assert _committed(engine) == [1, 2]
 
 
+@pytest.mark.parametrize("ending", ["commit", "rollback"])
+def test_a_connection_that_wrote_goes_back_to_the_pool_reading_outside_a_transaction(
+    engine: Engine, scratch_table: str, ending: str
+) -> None:
+    database = Database(engine)
+    database.request_engine.dispose()  # so the next session gets the connection that wrote
+    with database.request_session_factory() as session:
+        session.execute(text("INSERT INTO read_session_probe VALUES (1)"))
+        wrote_on = session.connection().connection.dbapi_connection
+        getattr(session, ending)()
+    with database.request_session_factory() as session:
+        assert session.execute(text("SELECT count(*) FROM read_session_probe")).scalar_one() == (
+            1 if ending == "commit" else 0
+        )
+        assert session.connection().connection.dbapi_connection is wrote_on
+        assert _status(session) == IDLE
+
+
 def test_requests_defer_the_transaction_and_commands_do_not(committed_app: Flask) -> None:
     with committed_app.test_request_context("/v1/anything", method="POST"):
         session = get_session()
