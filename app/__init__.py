@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 
 from app.app_version import init_app_version_gate
 from app.config import BaseConfig, config_from_environment
+from app.cookie_session import CookieSessionWhenSent
 from app.db import Database, build_engine
 from app.etag import init_etags
 from app.observability import init_observability
@@ -36,6 +37,7 @@ def create_app(
     if app.config["DATABASE_URL"].startswith("sqlite"):
         os.makedirs(app.instance_path, exist_ok=True)
 
+    app.session_interface = CookieSessionWhenSent()
     init_observability(app)
 
     @app.before_request

@@ -27,8 +27,20 @@ def _conditional_get(response: Response) -> Response:
         return response
     if "ETag" not in response.headers:
         response.add_etag()
+    if not _CONDITIONAL_HEADERS.intersection(request.environ):
+        return response  # nothing to evaluate: the common case, kept cheap
+    had_date = "Date" in response.headers
     response.make_conditional(request)
+    if not had_date:
+        # werkzeug adds a Date, and the server (gunicorn, werkzeug's) sends its own: a
+        # response must carry one Date only.
+        del response.headers["Date"]
     return response
+
+
+_CONDITIONAL_HEADERS = frozenset(
+    {"HTTP_IF_NONE_MATCH", "HTTP_IF_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_RANGE"}
+)
 
 
 def init_etags(app: Flask) -> None:

@@ -36,7 +36,7 @@ class RateQueryArgsSchema(PageArgsSchema):
 @blp.route("/rates")
 class Rates(MethodView):
     @require_employment_read
-    @blp.arguments(RateQueryArgsSchema, location="query")
+    @blp.arguments(RateQueryArgsSchema(), location="query")
     @blp.response(200, page_schema(DatedRateSchema))
     @documents_problems(422)
     def get(self, args: dict[str, Any]) -> Any:

@@ -78,7 +78,7 @@ class PersonExport(MethodView):
 @blp.route("/me/audit-trail")
 class MyAuditTrail(MethodView):
     @require_auth(Scope.PROFILE)
-    @blp.arguments(MyAuditTrailArgsSchema, location="query")
+    @blp.arguments(MyAuditTrailArgsSchema(), location="query")
     @blp.response(200, page_schema(AuditEntrySchema))
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Who has looked at or changed your records (or those of people you act for)."""
@@ -91,7 +91,7 @@ class MyAuditTrail(MethodView):
 @blp.route("/audit-entries")
 class AuditSearch(MethodView):
     @require_auth(Scope.AUDIT_READ, roles=[Role.ADMIN])
-    @blp.arguments(AuditSearchArgsSchema, location="query")
+    @blp.arguments(AuditSearchArgsSchema(), location="query")
     @blp.response(200, page_schema(AuditEntrySchema))
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Search the audit log by person or record (your commissioner's people only)."""

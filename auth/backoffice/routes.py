@@ -32,7 +32,7 @@ blp = Blueprint(
 @blp.route("/back-office-clients")
 class BackOfficeClients(MethodView):
     @require_auth(Scope.PROVIDERS_MANAGE, roles=[Role.PROVIDER_STAFF])
-    @blp.arguments(BackOfficeClientQueryArgsSchema, location="query")
+    @blp.arguments(BackOfficeClientQueryArgsSchema(), location="query")
     @blp.response(200, page_schema(BackOfficeClientSchema))
     @documents_problems(400, 404, 422)
     def get(self, args: dict[str, Any]) -> Any:
@@ -42,7 +42,7 @@ class BackOfficeClients(MethodView):
         )
 
     @require_auth(Scope.PROVIDERS_MANAGE, roles=[Role.PROVIDER_STAFF])
-    @blp.arguments(BackOfficeClientCreateSchema)
+    @blp.arguments(BackOfficeClientCreateSchema())
     @blp.response(201, NewBackOfficeClientSchema)
     @documents_problems(404, 422)
     def post(self, data: dict[str, Any]) -> Any:

@@ -38,7 +38,7 @@ RESET_ANSWER = "If that email has an account, we have sent it a link to reset th
 @blp.route("/invitations")
 class Invitations(MethodView):
     @require_auth(Scope.ACCOUNTS_MANAGE, roles=[Role.ADMIN])
-    @blp.arguments(PageArgsSchema, location="query")
+    @blp.arguments(PageArgsSchema(), location="query")
     @blp.response(200, page_schema(InvitationSchema))
     @documents_problems(400, 422)
     def get(self, args: dict[str, Any]) -> Any:
@@ -46,7 +46,7 @@ class Invitations(MethodView):
         return onboarding.list_invitations(get_session(), actor=g.actor, page=args["page"])
 
     @require_auth(Scope.ACCOUNTS_MANAGE, roles=[Role.ADMIN])
-    @blp.arguments(InvitationCreateSchema)
+    @blp.arguments(InvitationCreateSchema())
     @blp.response(201, NewInvitationSchema)
     @documents_problems(404, 409, 422)
     def post(self, data: dict[str, Any]) -> dict[str, Any]:
@@ -79,7 +79,7 @@ class InvitationWithdrawal(MethodView):
 
 @blp.route("/password-resets")
 class PasswordResets(MethodView):
-    @blp.arguments(PasswordResetRequestSchema)
+    @blp.arguments(PasswordResetRequestSchema())
     @blp.response(202, AcceptedSchema)
     @documents_problems(422)
     def post(self, data: dict[str, Any]) -> dict[str, str]:

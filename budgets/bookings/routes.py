@@ -36,7 +36,7 @@ def _tagged(booking: Booking, status: int = 200) -> Any:
 @blp.route("/bookings")
 class Bookings(MethodView):
     @require_auth()
-    @blp.arguments(BookingQueryArgsSchema, location="query")
+    @blp.arguments(BookingQueryArgsSchema(), location="query")
     @blp.response(200, sync_schema(BookingSchema))
     @documents_problems(400, 422)
     def get(self, args: dict[str, Any]) -> Any:
@@ -47,7 +47,7 @@ class Bookings(MethodView):
 
     @require_auth(Scope.BOOKINGS_WRITE, roles=BOOKERS)
     @idempotent
-    @blp.arguments(BookingCreateSchema)
+    @blp.arguments(BookingCreateSchema())
     @blp.response(201, BookingSchema)
     @documents_problems(404, 409, 422)
     def post(self, data: dict[str, Any]) -> Any:
@@ -85,7 +85,7 @@ class AcceptBooking(MethodView):
 class DeclineBooking(MethodView):
     @require_auth(Scope.BOOKINGS_MANAGE, roles=PROVIDER)
     @idempotent
-    @blp.arguments(ReasonSchema)
+    @blp.arguments(ReasonSchema())
     @blp.response(200, BookingSchema)
     @documents_problems(404, 409, 422)
     def post(self, data: dict[str, Any], booking_id: str) -> Any:
@@ -101,7 +101,7 @@ class DeclineBooking(MethodView):
 class CancelBooking(MethodView):
     @require_auth()
     @idempotent
-    @blp.arguments(ReasonSchema)
+    @blp.arguments(ReasonSchema())
     @blp.response(200, BookingSchema)
     @documents_problems(404, 409, 422)
     def post(self, data: dict[str, Any], booking_id: str) -> Any:

@@ -32,7 +32,7 @@ blp = Blueprint(
 @blp.route("/plans-awaiting-decision")
 class PlansAwaiting(MethodView):
     @require_auth(Scope.PLANS_APPROVE, roles=[Role.BROKER])
-    @blp.arguments(PageArgsSchema, location="query")
+    @blp.arguments(PageArgsSchema(), location="query")
     @blp.response(200, page_schema(AwaitingPlanSchema))
     @documents_problems(400, 422)
     def get(self, args: dict[str, Any]) -> Any:
@@ -43,7 +43,7 @@ class PlansAwaiting(MethodView):
 @blp.route("/reviews-due")
 class ReviewsDue(MethodView):
     @require_auth(Scope.PLANS_APPROVE, roles=[Role.BROKER])
-    @blp.arguments(ReviewsDueArgsSchema, location="query")
+    @blp.arguments(ReviewsDueArgsSchema(), location="query")
     @blp.response(200, page_schema(ReviewDueSchema))
     @documents_problems(400, 422)
     def get(self, args: dict[str, Any]) -> Any:
@@ -56,7 +56,7 @@ class ReviewsDue(MethodView):
 @blp.route("/spending-alerts")
 class SpendingAlerts(MethodView):
     @require_auth(Scope.PLANS_APPROVE, roles=[Role.BROKER])
-    @blp.arguments(PageArgsSchema, location="query")
+    @blp.arguments(PageArgsSchema(), location="query")
     @blp.response(200, page_schema(SpendingAlertSchema))
     @documents_problems(400, 422)
     def get(self, args: dict[str, Any]) -> Any:

@@ -42,7 +42,7 @@ blp = Blueprint(
 @blp.route("")
 class Budgets(MethodView):
     @require_auth(Scope.BUDGETS_READ)
-    @blp.arguments(BudgetListArgsSchema, location="query")
+    @blp.arguments(BudgetListArgsSchema(), location="query")
     @blp.response(200, sync_schema(BudgetSchema))
     @documents_problems(400, 422)
     def get(self, args: dict[str, Any]) -> Any:
@@ -59,7 +59,7 @@ class Budgets(MethodView):
 
     @require_auth(Scope.BUDGETS_MANAGE, roles=[Role.ADMIN])
     @idempotent
-    @blp.arguments(BudgetCreateSchema)
+    @blp.arguments(BudgetCreateSchema())
     @blp.response(201, BudgetSchema)
     @documents_problems(404, 409, 422)
     def post(self, data: dict[str, Any]) -> Any:
@@ -79,7 +79,7 @@ class BudgetItem(MethodView):
         return budget, 200, {"ETag": version_etag(budget.id, budget.version)}
 
     @require_auth(Scope.BUDGETS_MANAGE, roles=[Role.ADMIN])
-    @blp.arguments(BudgetUpdateSchema)
+    @blp.arguments(BudgetUpdateSchema())
     @blp.response(200, BudgetSchema)
     @documents_problems(404, 409, 412, 422, 428)
     def patch(self, data: dict[str, Any], budget_id: str) -> Any:
@@ -93,7 +93,7 @@ class BudgetItem(MethodView):
 @blp.route("/<budget_id>/balances")
 class BudgetBalances(MethodView):
     @require_auth(Scope.BUDGETS_READ)
-    @blp.arguments(BalancesArgsSchema, location="query")
+    @blp.arguments(BalancesArgsSchema(), location="query")
     @blp.response(200, BalancesSchema)
     @documents_problems(404, 422)
     def get(self, args: dict[str, Any], budget_id: str) -> Any:
@@ -107,7 +107,7 @@ class BudgetBalances(MethodView):
 @blp.route("/<budget_id>/changes")
 class BudgetChanges(MethodView):
     @require_auth(Scope.BUDGETS_READ)
-    @blp.arguments(PageArgsSchema, location="query")
+    @blp.arguments(PageArgsSchema(), location="query")
     @blp.response(200, page_schema(BudgetChangeSchema))
     @documents_problems(400, 404, 422)
     def get(self, args: dict[str, Any], budget_id: str) -> Any:
@@ -118,7 +118,7 @@ class BudgetChanges(MethodView):
 
     @require_auth(Scope.BUDGETS_MANAGE, roles=[Role.ADMIN])
     @idempotent
-    @blp.arguments(BudgetChangeCreateSchema)
+    @blp.arguments(BudgetChangeCreateSchema())
     @blp.response(201, BudgetChangeSchema)
     @documents_problems(404, 409, 422)
     def post(self, data: dict[str, Any], budget_id: str) -> Any:

@@ -28,7 +28,7 @@ blp = Blueprint(
 @blp.route("/<budget_id>/ledger")
 class LedgerEntries(MethodView):
     @require_auth(Scope.BUDGETS_READ)
-    @blp.arguments(PageArgsSchema, location="query")
+    @blp.arguments(PageArgsSchema(), location="query")
     @blp.response(200, page_schema(LedgerEntrySchema))
     @documents_problems(400, 404, 422)
     def get(self, args: dict[str, Any], budget_id: str) -> Any:
@@ -41,7 +41,7 @@ class LedgerEntries(MethodView):
 @blp.route("/<budget_id>/statements/<int:year>/<int:month>")
 class MonthlyStatement(MethodView):
     @require_auth(Scope.BUDGETS_READ)
-    @blp.arguments(StatementArgsSchema, location="query")
+    @blp.arguments(StatementArgsSchema(), location="query")
     @blp.response(200, StatementSchema)
     @blp.alt_response(200, success=True, content_type="text/csv", description="As CSV")
     @documents_problems(404, 422)

@@ -53,7 +53,7 @@ class StripeAccount(MethodView):
         )
 
     @require_auth(Scope.PROVIDERS_MANAGE, roles=[Role.PROVIDER_STAFF])
-    @blp.arguments(StripeAccountCreateSchema, required=False)
+    @blp.arguments(StripeAccountCreateSchema(), required=False)
     @blp.response(201, StripeAccountSchema)
     @documents_problems(404, 409, 422, 503)
     def post(self, _body: dict[str, Any], organisation_id: str) -> Any:
@@ -69,7 +69,7 @@ class StripeAccount(MethodView):
 @blp.route("/providers/<string:organisation_id>/stripe-account/onboarding-links")
 class OnboardingLinks(MethodView):
     @require_auth(Scope.PROVIDERS_MANAGE, roles=[Role.PROVIDER_STAFF])
-    @blp.arguments(StripeAccountCreateSchema, required=False)
+    @blp.arguments(StripeAccountCreateSchema(), required=False)
     @blp.response(201, OnboardingLinkSchema)
     @documents_problems(404, 409, 422, 503)
     def post(self, _body: dict[str, Any], organisation_id: str) -> Any:
@@ -88,7 +88,7 @@ class OnboardingLinks(MethodView):
 @blp.route("/providers/<string:organisation_id>/payments")
 class ProviderPayments(MethodView):
     @require_auth(Scope.PROVIDERS_MANAGE, roles=_PROVIDER_ROLES)
-    @blp.arguments(ProviderPaymentQueryArgsSchema, location="query")
+    @blp.arguments(ProviderPaymentQueryArgsSchema(), location="query")
     @blp.response(200, page_schema(PaymentSchema))
     @documents_problems(404)
     def get(self, args: dict[str, Any], organisation_id: str) -> Any:
@@ -105,7 +105,7 @@ class ProviderPayments(MethodView):
 @blp.route("/budgets/<string:budget_id>/payments")
 class BudgetPayments(MethodView):
     @require_auth(Scope.BUDGETS_READ)
-    @blp.arguments(PageArgsSchema, location="query")
+    @blp.arguments(PageArgsSchema(), location="query")
     @blp.response(200, page_schema(PaymentSchema))
     @documents_problems(404)
     def get(self, args: dict[str, Any], budget_id: str) -> Any:
@@ -118,7 +118,7 @@ class BudgetPayments(MethodView):
 @blp.route("/providers/<string:organisation_id>/payouts")
 class ProviderPayouts(MethodView):
     @require_auth(Scope.PROVIDERS_MANAGE, roles=_PROVIDER_ROLES)
-    @blp.arguments(PageArgsSchema, location="query")
+    @blp.arguments(PageArgsSchema(), location="query")
     @blp.response(200, page_schema(PayoutSchema))
     @documents_problems(404)
     def get(self, args: dict[str, Any], organisation_id: str) -> Any:
@@ -149,7 +149,7 @@ class StripeWebhook(MethodView):
 class ClaimPayments(MethodView):
     @require_auth(Scope.PAYMENTS_MANAGE, roles=[Role.ADMIN])
     @idempotent
-    @blp.arguments(PayClaimSchema, required=False)
+    @blp.arguments(PayClaimSchema(), required=False)
     @blp.response(201, PaymentSchema)
     @documents_problems(404, 409, 422, 503)
     def post(self, _body: dict[str, Any], claim_id: str) -> Any:
@@ -181,7 +181,7 @@ class PaymentItem(MethodView):
 class PaymentRefunds(MethodView):
     @require_auth(Scope.PAYMENTS_MANAGE, roles=[Role.ADMIN])
     @idempotent
-    @blp.arguments(RefundCreateSchema)
+    @blp.arguments(RefundCreateSchema())
     @blp.response(201, RefundSchema)
     @documents_problems(404, 409, 422, 503)
     def post(self, body: dict[str, Any], payment_id: str) -> Any:

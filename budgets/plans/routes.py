@@ -52,7 +52,7 @@ def _tagged(plan: CarePlan, status: int = 200) -> tuple[CarePlan, int, dict[str,
 @blp.route("/budgets/<budget_id>/plans")
 class BudgetPlans(MethodView):
     @require_auth(Scope.BUDGETS_READ)
-    @blp.arguments(SyncArgsSchema, location="query")
+    @blp.arguments(SyncArgsSchema(), location="query")
     @blp.response(200, sync_schema(PlanSchema))
     @documents_problems(400, 404, 422)
     def get(self, args: dict[str, Any], budget_id: str) -> Any:
@@ -69,7 +69,7 @@ class BudgetPlans(MethodView):
 
     @require_auth(Scope.PLANS_WRITE, roles=_WRITERS)
     @idempotent
-    @blp.arguments(PlanCreateSchema)
+    @blp.arguments(PlanCreateSchema())
     @blp.response(201, PlanSchema)
     @documents_problems(404, 409, 422)
     def post(self, data: dict[str, Any], budget_id: str) -> Any:
@@ -82,7 +82,7 @@ class BudgetPlans(MethodView):
 @blp.route("/budgets/<budget_id>/can-buy")
 class CanBuy(MethodView):
     @require_auth(Scope.BUDGETS_READ)
-    @blp.arguments(PurchaseCheckSchema)
+    @blp.arguments(PurchaseCheckSchema())
     @blp.response(200, PlanCheckSchema)
     @documents_problems(404, 422)
     def post(self, data: dict[str, Any], budget_id: str) -> Any:
@@ -102,7 +102,7 @@ class PlanItem(MethodView):
         return plan, 200, {"ETag": version_etag(plan["id"], plan["version"])}
 
     @require_auth(Scope.PLANS_WRITE, roles=_WRITERS)
-    @blp.arguments(PlanUpdateSchema)
+    @blp.arguments(PlanUpdateSchema())
     @blp.response(200, PlanSchema)
     @documents_problems(404, 409, 412, 422, 428)
     def patch(self, data: dict[str, Any], plan_id: str) -> Any:
@@ -118,7 +118,7 @@ class PlanItem(MethodView):
 class PlanLines(MethodView):
     @require_auth(Scope.PLANS_WRITE, roles=_WRITERS)
     @idempotent
-    @blp.arguments(PlanLineCreateSchema)
+    @blp.arguments(PlanLineCreateSchema())
     @blp.response(201, PlanSchema)
     @documents_problems(404, 409, 422)
     def post(self, data: dict[str, Any], plan_id: str) -> Any:
@@ -130,7 +130,7 @@ class PlanLines(MethodView):
 @blp.route("/plans/<plan_id>/lines/<line_id>")
 class PlanLineItem(MethodView):
     @require_auth(Scope.PLANS_WRITE, roles=_WRITERS)
-    @blp.arguments(PlanLineUpdateSchema)
+    @blp.arguments(PlanLineUpdateSchema())
     @blp.response(200, PlanSchema)
     @documents_problems(404, 409, 412, 422, 428)
     def patch(self, data: dict[str, Any], plan_id: str, line_id: str) -> Any:
@@ -207,7 +207,7 @@ class PlanSubmit(MethodView):
 @blp.route("/plans/<plan_id>/approve")
 class PlanApprove(MethodView):
     @require_auth(Scope.PLANS_APPROVE, roles=[Role.BROKER])
-    @blp.arguments(ApproveSchema)
+    @blp.arguments(ApproveSchema())
     @blp.response(200, PlanSchema)
     @documents_problems(404, 409, 412, 422, 428)
     def post(self, data: dict[str, Any], plan_id: str) -> Any:
@@ -222,7 +222,7 @@ class PlanApprove(MethodView):
 @blp.route("/plans/<plan_id>/decline")
 class PlanDecline(MethodView):
     @require_auth(Scope.PLANS_APPROVE, roles=[Role.BROKER])
-    @blp.arguments(ReturnSchema)
+    @blp.arguments(ReturnSchema())
     @blp.response(200, PlanSchema)
     @documents_problems(404, 409, 412, 422, 428)
     def post(self, data: dict[str, Any], plan_id: str) -> Any:
@@ -242,7 +242,7 @@ class PlanDecline(MethodView):
 @blp.route("/plans/<plan_id>/request-changes")
 class PlanRequestChanges(MethodView):
     @require_auth(Scope.PLANS_APPROVE, roles=[Role.BROKER])
-    @blp.arguments(ReturnSchema)
+    @blp.arguments(ReturnSchema())
     @blp.response(200, PlanSchema)
     @documents_problems(404, 409, 412, 422, 428)
     def post(self, data: dict[str, Any], plan_id: str) -> Any:
@@ -262,7 +262,7 @@ class PlanRequestChanges(MethodView):
 @blp.route("/plans/<plan_id>/reconsideration")
 class PlanReconsideration(MethodView):
     @require_auth(Scope.PLANS_WRITE, roles=[Role.PERSON, Role.REPRESENTATIVE])
-    @blp.arguments(ReconsiderationSchema)
+    @blp.arguments(ReconsiderationSchema())
     @blp.response(200, PlanSchema)
     @documents_problems(404, 409, 412, 422, 428)
     def post(self, data: dict[str, Any], plan_id: str) -> Any:
@@ -277,7 +277,7 @@ class PlanReconsideration(MethodView):
 @blp.route("/plans/<plan_id>/reconsideration-answer")
 class PlanReconsiderationAnswer(MethodView):
     @require_auth(Scope.PLANS_APPROVE, roles=[Role.BROKER])
-    @blp.arguments(ReconsiderationAnswerSchema)
+    @blp.arguments(ReconsiderationAnswerSchema())
     @blp.response(200, PlanSchema)
     @documents_problems(404, 409, 412, 422, 428)
     def post(self, data: dict[str, Any], plan_id: str) -> Any:
@@ -303,7 +303,7 @@ class PlanRevisions(MethodView):
 @blp.route("/plans/<plan_id>/decisions")
 class PlanDecisions(MethodView):
     @require_auth(Scope.BUDGETS_READ)
-    @blp.arguments(PageArgsSchema, location="query")
+    @blp.arguments(PageArgsSchema(), location="query")
     @blp.response(200, page_schema(DecisionSchema))
     @documents_problems(400, 404, 422)
     def get(self, args: dict[str, Any], plan_id: str) -> Any:

@@ -45,7 +45,7 @@ def _tagged(record: ProviderOrganisation, status: int = 200) -> Any:
 @blp.route("/provider-sign-ups")
 class ProviderSignUps(MethodView):
     @idempotent
-    @blp.arguments(SignUpSchema)
+    @blp.arguments(SignUpSchema())
     @blp.response(201, SignUpResultSchema)
     @documents_problems(409, 422)
     def post(self, data: dict[str, Any]) -> Any:
@@ -63,7 +63,7 @@ class ProviderSignUps(MethodView):
 @blp.route("/providers")
 class Organisations(MethodView):
     @require_auth(Scope.PROVIDERS_READ)
-    @blp.arguments(OrganisationQueryArgsSchema, location="query")
+    @blp.arguments(OrganisationQueryArgsSchema(), location="query")
     @blp.response(200, page_schema(OrganisationSchema))
     @documents_problems(400, 422)
     def get(self, args: dict[str, Any]) -> Any:
@@ -78,7 +78,7 @@ class Organisations(MethodView):
 
     @require_auth(Scope.PROVIDERS_MANAGE, roles=STAFF)
     @idempotent
-    @blp.arguments(OrganisationCreateSchema)
+    @blp.arguments(OrganisationCreateSchema())
     @blp.response(201, OrganisationSchema)
     @documents_problems(422)
     def post(self, data: dict[str, Any]) -> Any:
@@ -98,7 +98,7 @@ class OrganisationItem(MethodView):
         )
 
     @require_auth(Scope.PROVIDERS_MANAGE, roles=STAFF)
-    @blp.arguments(OrganisationUpdateSchema)
+    @blp.arguments(OrganisationUpdateSchema())
     @blp.response(200, OrganisationSchema)
     @documents_problems(404, 412, 422, 428)
     def patch(self, data: dict[str, Any], organisation_id: str) -> Any:
@@ -129,7 +129,7 @@ def _decide(organisation_id: str, decision: str, reason: str | None) -> Any:
 @blp.route("/providers/<organisation_id>/verify")
 class VerifyOrganisation(MethodView):
     @require_auth(Scope.PROVIDERS_VERIFY, roles=[Role.ADMIN])
-    @blp.arguments(VerifySchema)
+    @blp.arguments(VerifySchema())
     @blp.response(200, OrganisationSchema)
     @documents_problems(404, 409, 422)
     def post(self, data: dict[str, Any], organisation_id: str) -> Any:
@@ -140,7 +140,7 @@ class VerifyOrganisation(MethodView):
 @blp.route("/providers/<organisation_id>/reject")
 class RejectOrganisation(MethodView):
     @require_auth(Scope.PROVIDERS_VERIFY, roles=[Role.ADMIN])
-    @blp.arguments(DecisionReasonSchema)
+    @blp.arguments(DecisionReasonSchema())
     @blp.response(200, OrganisationSchema)
     @documents_problems(404, 409, 422)
     def post(self, data: dict[str, Any], organisation_id: str) -> Any:
@@ -151,7 +151,7 @@ class RejectOrganisation(MethodView):
 @blp.route("/providers/<organisation_id>/suspend")
 class SuspendOrganisation(MethodView):
     @require_auth(Scope.PROVIDERS_VERIFY, roles=[Role.ADMIN])
-    @blp.arguments(DecisionReasonSchema)
+    @blp.arguments(DecisionReasonSchema())
     @blp.response(200, OrganisationSchema)
     @documents_problems(404, 409, 422)
     def post(self, data: dict[str, Any], organisation_id: str) -> Any:
@@ -162,7 +162,7 @@ class SuspendOrganisation(MethodView):
 @blp.route("/providers/<organisation_id>/members")
 class Members(MethodView):
     @require_auth(Scope.PROVIDERS_MANAGE, roles=STAFF)
-    @blp.arguments(PageArgsSchema, location="query")
+    @blp.arguments(PageArgsSchema(), location="query")
     @blp.response(200, page_schema(MemberSchema))
     @documents_problems(400, 404, 422)
     def get(self, args: dict[str, Any], organisation_id: str) -> Any:
@@ -173,7 +173,7 @@ class Members(MethodView):
 
     @require_auth(Scope.PROVIDERS_MANAGE, roles=STAFF)
     @idempotent
-    @blp.arguments(MemberCreateSchema)
+    @blp.arguments(MemberCreateSchema())
     @blp.response(201, MemberSchema)
     @documents_problems(404, 409, 422)
     def post(self, data: dict[str, Any], organisation_id: str) -> Any:

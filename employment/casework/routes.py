@@ -35,7 +35,7 @@ class Profile(MethodView):
         return profile, 200, {"ETag": version_etag(profile.id, profile.version)}
 
     @require_auth(Scope.EMPLOYMENT_MANAGE)
-    @blp.arguments(VocationalProfileSchema)
+    @blp.arguments(VocationalProfileSchema())
     @blp.response(200, VocationalProfileSchema)
     @documents_problems(404, 412, 422, 428)
     def put(self, data: dict[str, Any], referral_id: str) -> Any:
@@ -53,7 +53,7 @@ class Profile(MethodView):
 @blp.route("/referrals/<referral_id>/disclosure-discussions")
 class Disclosures(MethodView):
     @require_employment_read
-    @blp.arguments(PageArgsSchema, location="query")
+    @blp.arguments(PageArgsSchema(), location="query")
     @blp.response(200, page_schema(DisclosureDiscussionSchema))
     @documents_problems(404, 422)
     def get(self, args: dict[str, Any], referral_id: str) -> Any:
@@ -64,7 +64,7 @@ class Disclosures(MethodView):
 
     @require_auth(Scope.EMPLOYMENT_MANAGE)
     @idempotent
-    @blp.arguments(DisclosureDiscussionSchema)
+    @blp.arguments(DisclosureDiscussionSchema())
     @blp.response(201, DisclosureDiscussionSchema)
     @documents_problems(404, 422)
     def post(self, data: dict[str, Any], referral_id: str) -> Any:
@@ -77,7 +77,7 @@ class Disclosures(MethodView):
 @blp.route("/referrals/<referral_id>/benefits-sessions")
 class BenefitsSessions(MethodView):
     @require_employment_read
-    @blp.arguments(PageArgsSchema, location="query")
+    @blp.arguments(PageArgsSchema(), location="query")
     @blp.response(200, page_schema(BenefitsSessionSchema))
     @documents_problems(404, 422)
     def get(self, args: dict[str, Any], referral_id: str) -> Any:
@@ -88,7 +88,7 @@ class BenefitsSessions(MethodView):
 
     @require_auth(Scope.EMPLOYMENT_MANAGE)
     @idempotent
-    @blp.arguments(BenefitsSessionSchema)
+    @blp.arguments(BenefitsSessionSchema())
     @blp.response(201, BenefitsSessionSchema)
     @documents_problems(404, 422)
     def post(self, data: dict[str, Any], referral_id: str) -> Any:

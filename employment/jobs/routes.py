@@ -35,7 +35,7 @@ def _tagged(job: dict[str, Any], status: int = 200) -> tuple[dict[str, Any], int
 @blp.route("/services/<service_id>/employers")
 class Employers(MethodView):
     @require_auth(Scope.EMPLOYMENT_MANAGE)
-    @blp.arguments(PageArgsSchema, location="query")
+    @blp.arguments(PageArgsSchema(), location="query")
     @blp.response(200, page_schema(EmployerSchema))
     @documents_problems(404, 422)
     def get(self, args: dict[str, Any], service_id: str) -> Any:
@@ -46,7 +46,7 @@ class Employers(MethodView):
 
     @require_auth(Scope.EMPLOYMENT_MANAGE)
     @idempotent
-    @blp.arguments(EmployerSchema)
+    @blp.arguments(EmployerSchema())
     @blp.response(201, EmployerSchema)
     @documents_problems(404, 409, 422)
     def post(self, data: dict[str, Any], service_id: str) -> Any:
@@ -59,7 +59,7 @@ class Employers(MethodView):
 @blp.route("/services/<service_id>/employer-contacts")
 class EmployerContacts(MethodView):
     @require_auth(Scope.EMPLOYMENT_MANAGE)
-    @blp.arguments(EmployerContactQueryArgsSchema, location="query")
+    @blp.arguments(EmployerContactQueryArgsSchema(), location="query")
     @blp.response(200, page_schema(EmployerContactSchema))
     @documents_problems(404, 422)
     def get(self, args: dict[str, Any], service_id: str) -> Any:
@@ -70,7 +70,7 @@ class EmployerContacts(MethodView):
 
     @require_auth(Scope.EMPLOYMENT_MANAGE)
     @idempotent
-    @blp.arguments(EmployerContactSchema)
+    @blp.arguments(EmployerContactSchema())
     @blp.response(201, EmployerContactSchema)
     @documents_problems(404, 422)
     def post(self, data: dict[str, Any], service_id: str) -> Any:
@@ -83,7 +83,7 @@ class EmployerContacts(MethodView):
 @blp.route("/referrals/<referral_id>/jobs")
 class Jobs(MethodView):
     @require_employment_read
-    @blp.arguments(PageArgsSchema, location="query")
+    @blp.arguments(PageArgsSchema(), location="query")
     @blp.response(200, page_schema(JobSchema))
     @documents_problems(404, 422)
     def get(self, args: dict[str, Any], referral_id: str) -> Any:
@@ -94,7 +94,7 @@ class Jobs(MethodView):
 
     @require_auth(Scope.EMPLOYMENT_MANAGE)
     @idempotent
-    @blp.arguments(JobSchema)
+    @blp.arguments(JobSchema())
     @blp.response(201, JobSchema)
     @documents_problems(404, 409, 422)
     def post(self, data: dict[str, Any], referral_id: str) -> Any:
@@ -114,7 +114,7 @@ class JobItem(MethodView):
         return _tagged(service.get_job(get_session(), actor=g.actor, job_id=job_id))
 
     @require_auth(Scope.EMPLOYMENT_MANAGE)
-    @blp.arguments(JobUpdateSchema)
+    @blp.arguments(JobUpdateSchema())
     @blp.response(200, JobSchema)
     @documents_problems(404, 412, 422, 428)
     def patch(self, data: dict[str, Any], job_id: str) -> Any:
@@ -133,7 +133,7 @@ class JobItem(MethodView):
 @blp.route("/services/<service_id>/follow-along")
 class FollowAlong(MethodView):
     @require_auth(Scope.EMPLOYMENT_MANAGE)
-    @blp.arguments(FollowAlongQueryArgsSchema, location="query")
+    @blp.arguments(FollowAlongQueryArgsSchema(), location="query")
     @blp.response(200, page_schema(FollowAlongSchema))
     @documents_problems(404, 422)
     def get(self, args: dict[str, Any], service_id: str) -> Any:

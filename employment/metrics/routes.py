@@ -27,7 +27,7 @@ from employment.metrics.schemas import (
 @blp.route("/services/<service_id>/metrics")
 class Metrics(MethodView):
     @require_employment_read
-    @blp.arguments(MetricsQueryArgsSchema, location="query")
+    @blp.arguments(MetricsQueryArgsSchema(), location="query")
     @blp.response(200, MetricsSchema)
     @blp.doc(description=f"For the service's staff and its commissioner's admins.\n\n{DEFINITIONS}")
     @documents_problems(404, 422)
@@ -39,7 +39,7 @@ class Metrics(MethodView):
 @blp.route("/services/<service_id>/metrics.csv")
 class MetricsCsv(MethodView):
     @require_employment_read
-    @blp.arguments(MetricsQueryArgsSchema, location="query")
+    @blp.arguments(MetricsQueryArgsSchema(), location="query")
     @blp.response(200, content_type="text/csv", description="One row per measure and scope.")
     @documents_problems(404, 422)
     def get(self, args: dict[str, Any], service_id: str) -> Any:
@@ -58,7 +58,7 @@ class MetricsCsv(MethodView):
 @blp.route("/services/<service_id>/outcome-rules")
 class OutcomeRules(MethodView):
     @require_employment_read
-    @blp.arguments(PageArgsSchema, location="query")
+    @blp.arguments(PageArgsSchema(), location="query")
     @blp.response(200, page_schema(OutcomeRuleSchema))
     @documents_problems(404, 422)
     def get(self, args: dict[str, Any], service_id: str) -> Any:
@@ -69,7 +69,7 @@ class OutcomeRules(MethodView):
 
     @require_employment_read
     @idempotent
-    @blp.arguments(OutcomeRuleSchema)
+    @blp.arguments(OutcomeRuleSchema())
     @blp.response(201, OutcomeRuleSchema)
     @documents_problems(404, 409, 422)
     def post(self, data: dict[str, Any], service_id: str) -> Any:
@@ -82,7 +82,7 @@ class OutcomeRules(MethodView):
 @blp.route("/services/<service_id>/fidelity-reviews")
 class FidelityReviews(MethodView):
     @require_employment_read
-    @blp.arguments(PageArgsSchema, location="query")
+    @blp.arguments(PageArgsSchema(), location="query")
     @blp.response(200, page_schema(FidelityReviewSchema))
     @documents_problems(404, 422)
     def get(self, args: dict[str, Any], service_id: str) -> Any:
@@ -93,7 +93,7 @@ class FidelityReviews(MethodView):
 
     @require_employment_read
     @idempotent
-    @blp.arguments(FidelityReviewSchema)
+    @blp.arguments(FidelityReviewSchema())
     @blp.response(201, FidelityReviewSchema)
     @documents_problems(404, 422)
     def post(self, data: dict[str, Any], service_id: str) -> Any:
@@ -106,7 +106,7 @@ class FidelityReviews(MethodView):
 @blp.route("/services/<service_id>/fidelity-reviews/prefill")
 class FidelityPrefill(MethodView):
     @require_employment_read
-    @blp.arguments(FidelityPrefillArgsSchema, location="query")
+    @blp.arguments(FidelityPrefillArgsSchema(), location="query")
     @blp.response(200, FidelityPrefillSchema)
     @documents_problems(404, 422)
     def get(self, args: dict[str, Any], service_id: str) -> Any:

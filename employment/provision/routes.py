@@ -35,7 +35,7 @@ def _tagged(record: Any, version: int, record_id: str) -> tuple[Any, int, dict[s
 @blp.route("/services")
 class Services(MethodView):
     @require_employment_read
-    @blp.arguments(ServiceQueryArgsSchema, location="query")
+    @blp.arguments(ServiceQueryArgsSchema(), location="query")
     @blp.response(200, page_schema(ServiceSchema))
     @documents_problems(422)
     def get(self, args: dict[str, Any]) -> Any:
@@ -49,7 +49,7 @@ class Services(MethodView):
 
     @require_auth(Scope.EMPLOYMENT_MANAGE, roles=["provider_staff", "back_office"])
     @idempotent
-    @blp.arguments(ServiceCreateSchema)
+    @blp.arguments(ServiceCreateSchema())
     @blp.response(201, ServiceSchema)
     @documents_problems(404, 409, 422)
     def post(self, data: dict[str, Any]) -> Any:
@@ -69,7 +69,7 @@ class ServiceItem(MethodView):
         return _tagged(found, found.version, found.id)
 
     @require_auth(Scope.EMPLOYMENT_MANAGE)
-    @blp.arguments(ServiceUpdateSchema)
+    @blp.arguments(ServiceUpdateSchema())
     @blp.response(200, ServiceSchema)
     @documents_problems(404, 412, 422, 428)
     def patch(self, data: dict[str, Any], service_id: str) -> Any:
@@ -87,7 +87,7 @@ class ServiceItem(MethodView):
 @blp.route("/services/<service_id>/specialists")
 class Specialists(MethodView):
     @require_auth(Scope.EMPLOYMENT_MANAGE)
-    @blp.arguments(PageArgsSchema, location="query")
+    @blp.arguments(PageArgsSchema(), location="query")
     @blp.response(200, page_schema(SpecialistSchema))
     @documents_problems(404, 422)
     def get(self, args: dict[str, Any], service_id: str) -> Any:
@@ -102,7 +102,7 @@ class Specialists(MethodView):
 
     @require_auth(Scope.EMPLOYMENT_MANAGE)
     @idempotent
-    @blp.arguments(SpecialistCreateSchema)
+    @blp.arguments(SpecialistCreateSchema())
     @blp.response(201, SpecialistSchema)
     @documents_problems(404, 409, 422)
     def post(self, data: dict[str, Any], service_id: str) -> Any:
@@ -126,7 +126,7 @@ class SpecialistItem(MethodView):
         return _tagged(found, found["version"], found["id"])
 
     @require_auth(Scope.EMPLOYMENT_MANAGE)
-    @blp.arguments(SpecialistUpdateSchema)
+    @blp.arguments(SpecialistUpdateSchema())
     @blp.response(200, SpecialistSchema)
     @documents_problems(404, 412, 422, 428)
     def patch(self, data: dict[str, Any], specialist_id: str) -> Any:

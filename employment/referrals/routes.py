@@ -38,7 +38,7 @@ def _tagged(referral: Referral, status: int = 200) -> tuple[Referral, int, dict[
 @blp.route("/referrals")
 class Referrals(MethodView):
     @require_employment_read
-    @blp.arguments(ReferralQueryArgsSchema, location="query")
+    @blp.arguments(ReferralQueryArgsSchema(), location="query")
     @blp.response(200, sync_schema(ReferralSchema))
     @documents_problems(422)
     def get(self, args: dict[str, Any]) -> Any:
@@ -48,7 +48,7 @@ class Referrals(MethodView):
 
     @require_auth()
     @idempotent
-    @blp.arguments(ReferralCreateSchema)
+    @blp.arguments(ReferralCreateSchema())
     @blp.response(201, ReferralSchema)
     @documents_problems(404, 409, 422)
     def post(self, data: dict[str, Any]) -> Any:
@@ -71,7 +71,7 @@ class ReferralItem(MethodView):
 @blp.route("/referrals/<referral_id>/accept")
 class AcceptReferral(MethodView):
     @require_auth(Scope.EMPLOYMENT_MANAGE)
-    @blp.arguments(AcceptSchema)
+    @blp.arguments(AcceptSchema())
     @blp.response(200, ReferralSchema)
     @documents_problems(404, 409, 422)
     def post(self, data: dict[str, Any], referral_id: str) -> Any:
@@ -84,7 +84,7 @@ class AcceptReferral(MethodView):
 @blp.route("/referrals/<referral_id>/reassign")
 class ReassignReferral(MethodView):
     @require_auth(Scope.EMPLOYMENT_MANAGE)
-    @blp.arguments(ReassignSchema)
+    @blp.arguments(ReassignSchema())
     @blp.response(200, ReferralSchema)
     @documents_problems(404, 409, 422)
     def post(self, data: dict[str, Any], referral_id: str) -> Any:
@@ -97,7 +97,7 @@ class ReassignReferral(MethodView):
 @blp.route("/referrals/<referral_id>/activate")
 class ActivateReferral(MethodView):
     @require_auth(Scope.EMPLOYMENT_MANAGE)
-    @blp.arguments(ActivateSchema)
+    @blp.arguments(ActivateSchema())
     @blp.response(200, ReferralSchema)
     @documents_problems(404, 409, 422)
     def post(self, data: dict[str, Any], referral_id: str) -> Any:
@@ -110,7 +110,7 @@ class ActivateReferral(MethodView):
 @blp.route("/referrals/<referral_id>/discharge")
 class DischargeReferral(MethodView):
     @require_auth(Scope.EMPLOYMENT_MANAGE)
-    @blp.arguments(DischargeSchema)
+    @blp.arguments(DischargeSchema())
     @blp.response(200, ReferralSchema)
     @documents_problems(404, 409, 422)
     def post(self, data: dict[str, Any], referral_id: str) -> Any:
@@ -133,7 +133,7 @@ class WithdrawReferral(MethodView):
 @blp.route("/referrals/<referral_id>/contacts")
 class Contacts(MethodView):
     @require_employment_read
-    @blp.arguments(PageArgsSchema, location="query")
+    @blp.arguments(PageArgsSchema(), location="query")
     @blp.response(200, page_schema(ContactSchema))
     @documents_problems(404, 422)
     def get(self, args: dict[str, Any], referral_id: str) -> Any:
@@ -144,7 +144,7 @@ class Contacts(MethodView):
 
     @require_auth(Scope.EMPLOYMENT_MANAGE)
     @idempotent
-    @blp.arguments(ContactSchema)
+    @blp.arguments(ContactSchema())
     @blp.response(201, ContactSchema)
     @documents_problems(404, 409, 422)
     def post(self, data: dict[str, Any], referral_id: str) -> Any:
@@ -157,7 +157,7 @@ class Contacts(MethodView):
 @blp.route("/referrals/<referral_id>/appointments")
 class Appointments(MethodView):
     @require_employment_read
-    @blp.arguments(PageArgsSchema, location="query")
+    @blp.arguments(PageArgsSchema(), location="query")
     @blp.response(200, page_schema(AppointmentSchema))
     @documents_problems(404, 422)
     def get(self, args: dict[str, Any], referral_id: str) -> Any:
@@ -168,7 +168,7 @@ class Appointments(MethodView):
 
     @require_auth(Scope.EMPLOYMENT_MANAGE)
     @idempotent
-    @blp.arguments(AppointmentSchema)
+    @blp.arguments(AppointmentSchema())
     @blp.response(201, AppointmentSchema)
     @documents_problems(404, 409, 422)
     def post(self, data: dict[str, Any], referral_id: str) -> Any:

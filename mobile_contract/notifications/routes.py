@@ -52,7 +52,7 @@ _NOTIFICATION = {
 @blp.route("/devices")
 class Devices(MethodView):
     @require_auth(Scope.NOTIFICATIONS)
-    @blp.arguments(SyncArgsSchema, location="query")
+    @blp.arguments(SyncArgsSchema(), location="query")
     @blp.response(
         200,
         sync_schema(DeviceSchema),
@@ -77,7 +77,7 @@ class Devices(MethodView):
 
     @require_auth(Scope.NOTIFICATIONS)
     @idempotent
-    @blp.arguments(DeviceRegisterSchema, example={"platform": "ios", "token": "a1b2c3" * 11})
+    @blp.arguments(DeviceRegisterSchema(), example={"platform": "ios", "token": "a1b2c3" * 11})
     @blp.response(201, DeviceSchema, example=_DEVICE, description="Registered")
     @blp.alt_response(
         200,
@@ -104,7 +104,7 @@ class DeviceItem(MethodView):
 @blp.route("/notifications")
 class Notifications(MethodView):
     @require_auth(Scope.NOTIFICATIONS)
-    @blp.arguments(NotificationQueryArgsSchema, location="query")
+    @blp.arguments(NotificationQueryArgsSchema(), location="query")
     @blp.response(
         200,
         sync_schema(NotificationSchema),

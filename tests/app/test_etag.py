@@ -26,6 +26,25 @@ def test_get_has_etag_and_if_none_match_gives_304(probe_client: FlaskClient, set
     assert again.data == b""
 
 
+def test_a_stale_if_none_match_gets_the_full_response(probe_client: FlaskClient, setup) -> None:  # type: ignore[no-untyped-def]
+    commissioner_id, auth = setup
+    path = f"/v1/_probe/commissioners/{commissioner_id}"
+    first = probe_client.get(path, headers=auth)
+    again = probe_client.get(path, headers={**auth, "If-None-Match": '"not-the-tag"'})
+    assert again.status_code == 200
+    assert again.data == first.data and again.headers["ETag"] == first.headers["ETag"]
+
+
+def test_the_app_leaves_the_date_header_to_the_server(probe_client: FlaskClient, setup) -> None:  # type: ignore[no-untyped-def]
+    """gunicorn and werkzeug's server add Date; a second one from the app would make two."""
+    commissioner_id, auth = setup
+    path = f"/v1/_probe/commissioners/{commissioner_id}"
+    first = probe_client.get(path, headers=auth)
+    again = probe_client.get(path, headers={**auth, "If-None-Match": first.headers["ETag"]})
+    assert (first.status_code, again.status_code) == (200, 304)
+    assert "Date" not in first.headers and "Date" not in again.headers
+
+
 def test_list_responses_get_a_content_etag(probe_client: FlaskClient, setup) -> None:  # type: ignore[no-untyped-def]
     _, auth = setup
     first = probe_client.get("/v1/_probe/commissioners", headers=auth)

@@ -35,7 +35,7 @@ def _tagged(claim: Claim, status: int = 200) -> Any:
 @blp.route("/bookings/<booking_id>/claims")
 class BookingClaims(MethodView):
     @require_auth()
-    @blp.arguments(ClaimQueryArgsSchema, location="query")
+    @blp.arguments(ClaimQueryArgsSchema(), location="query")
     @blp.response(200, page_schema(ClaimSchema))
     @documents_problems(400, 404, 422)
     def get(self, args: dict[str, Any], booking_id: str) -> Any:
@@ -46,7 +46,7 @@ class BookingClaims(MethodView):
 
     @require_auth(Scope.BOOKINGS_MANAGE, roles=PROVIDER)
     @idempotent
-    @blp.arguments(ClaimCreateSchema)
+    @blp.arguments(ClaimCreateSchema())
     @blp.response(201, ClaimSchema)
     @documents_problems(404, 409, 422)
     def post(self, data: dict[str, Any], booking_id: str) -> Any:
@@ -71,7 +71,7 @@ class BookingClaims(MethodView):
 @blp.route("/claims")
 class Claims(MethodView):
     @require_auth()
-    @blp.arguments(ClaimQueryArgsSchema, location="query")
+    @blp.arguments(ClaimQueryArgsSchema(), location="query")
     @blp.response(200, sync_schema(ClaimSchema))
     @documents_problems(400, 404, 422)
     def get(self, args: dict[str, Any]) -> Any:
@@ -105,7 +105,7 @@ class ConfirmClaim(MethodView):
 @blp.route("/claims/<claim_id>/dispute")
 class DisputeClaim(MethodView):
     @require_auth(Scope.BOOKINGS_WRITE, roles=PERSON_SIDE)
-    @blp.arguments(ReasonSchema)
+    @blp.arguments(ReasonSchema())
     @blp.response(200, ClaimSchema)
     @documents_problems(404, 409, 422)
     def post(self, data: dict[str, Any], claim_id: str) -> Any:

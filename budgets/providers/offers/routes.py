@@ -37,7 +37,7 @@ def _tagged(offer: Offer, status: int = 200) -> Any:
 @blp.route("/offers")
 class OfferSearch(MethodView):
     @require_auth(Scope.PROVIDERS_READ)
-    @blp.arguments(OfferSearchArgsSchema, location="query")
+    @blp.arguments(OfferSearchArgsSchema(), location="query")
     @blp.response(200, page_schema(OfferSchema))
     @documents_problems(400, 404, 422)
     def get(self, args: dict[str, Any]) -> Any:
@@ -56,7 +56,7 @@ class OfferSearch(MethodView):
 @blp.route("/providers/<organisation_id>/offers")
 class OrganisationOffers(MethodView):
     @require_auth(Scope.PROVIDERS_READ)
-    @blp.arguments(OfferQueryArgsSchema, location="query")
+    @blp.arguments(OfferQueryArgsSchema(), location="query")
     @blp.response(200, page_schema(OfferSchema))
     @documents_problems(400, 422)
     def get(self, args: dict[str, Any], organisation_id: str) -> Any:
@@ -71,7 +71,7 @@ class OrganisationOffers(MethodView):
 
     @require_auth(Scope.PROVIDERS_MANAGE, roles=STAFF)
     @idempotent
-    @blp.arguments(OfferCreateSchema)
+    @blp.arguments(OfferCreateSchema())
     @blp.response(201, OfferSchema)
     @documents_problems(404, 422)
     def post(self, data: dict[str, Any], organisation_id: str) -> Any:
@@ -94,7 +94,7 @@ class OfferItem(MethodView):
         return _tagged(service.get_offer(get_session(), actor=g.actor, offer_id=offer_id))
 
     @require_auth(Scope.PROVIDERS_MANAGE, roles=STAFF)
-    @blp.arguments(OfferUpdateSchema)
+    @blp.arguments(OfferUpdateSchema())
     @blp.response(200, OfferSchema)
     @documents_problems(404, 409, 412, 422, 428)
     def patch(self, data: dict[str, Any], offer_id: str) -> Any:
