@@ -36,6 +36,8 @@ def _getter(key: str) -> Converter:
     """`marshmallow.utils.get_value` for a key without dots."""
 
     def get(obj: Any) -> Any:
+        if type(obj) is dict:  # most of what is dumped: the same answer, sooner
+            return obj[key] if key in obj else getattr(obj, key, missing)
         if not hasattr(obj, "__getitem__"):
             return getattr(obj, key, missing)
         try:

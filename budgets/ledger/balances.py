@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import String, bindparam, func, literal, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from budgets.funding.models import FundingStream
@@ -144,6 +144,45 @@ def _line_balance_from(row: Any) -> LineBalance:
         committed=int(row.committed),
         spent=int(row.spent),
     )
+
+
+# A commitment, under the budget lock, needs the budget's sums per stream and account and
+# what its line holds across versions: one statement, the line's two figures as two rows
+# with no stream ("line:committed", "line:spent").
+_LINE_PART = "line:"
+_STREAM_AND_LINE_SUMS = union_all(
+    STREAM_SUMS,
+    *(
+        select(
+            literal(None, String), literal(_LINE_PART + account, String), _lineage_total(account)
+        ).where(PlanLine.id == bindparam("line_id"))
+        for account in ("committed", "spent")
+    ),
+)
+
+
+def stream_and_line_sums(
+    session: Session, budget_id: str, line: PlanLine
+) -> tuple[dict[str, dict[str, int]], LineBalance]:
+    """The budget's `stream_sums` and the line's `line_balance`, read together."""
+    rows = session.execute(
+        _STREAM_AND_LINE_SUMS, {"budget_id": budget_id, "line_id": line.id}
+    ).all()
+    sums: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    on_line: dict[str, int] = {}
+    for stream_id, account, total in rows:
+        if stream_id is None and account.startswith(_LINE_PART):
+            on_line[account.removeprefix(_LINE_PART)] = int(total or 0)
+        else:
+            sums[stream_id][account] = int(total or 0)
+    figures = LineBalance(
+        plan_line_id=line.id,
+        lineage_id=line.lineage_id,
+        planned=line.planned_total_pence,
+        committed=on_line["committed"],
+        spent=on_line["spent"],
+    )
+    return sums, figures
 
 
 def line_balance(session: Session, line: PlanLine) -> LineBalance:

@@ -36,6 +36,7 @@ from budgets.ledger.balances import (
     line_balance,
     line_sums,
     overall_balances,
+    stream_and_line_sums,
     stream_sums,
 )
 from budgets.ledger.models import LedgerEntry
@@ -98,13 +99,14 @@ def commit_funds(
             "plan-line-not-approved",
             "Only lines of the approved (current) care and support plan can be paid for.",
         )
+    sums, on_line = stream_and_line_sums(session, budget.id, line)
     sums = sums_after_due_releases(
-        session, budget=budget, today=utcnow().date(), actor=actor, locked=True
-    )
+        session, budget=budget, today=utcnow().date(), actor=actor, locked=True, sums=sums
+    )  # a release moves money between a stream's accounts, never on a line
     stream_balances = {stream_id: balance_from(figures) for stream_id, figures in sums.items()}
     stream = stream_balances.get(line.funding_stream_id, Balance())
     overall_available = sum(b.available for b in stream_balances.values())
-    remaining_on_line = line_balance(session, line).available
+    remaining_on_line = on_line.available
     if amount_pence > remaining_on_line:
         raise _insufficient(
             "plan_line",

@@ -140,6 +140,19 @@ def test_commit_beyond_the_line_is_refused(db_session: Session) -> None:
     assert refused.value.extensions["scope"] == "plan_line"
 
 
+def test_money_spent_on_a_line_counts_against_what_it_can_still_commit(
+    db_session: Session,
+) -> None:
+    line = build_approved_line(db_session, budget_pence=100_000, line_pence=10_000)
+    _commit(db_session, line.id, 6_000)
+    _move(db_session, ledger.record_spend, line.id, 4_000)  # 2,000 held, 4,000 spent
+    with pytest.raises(RuleViolation) as refused:
+        _commit(db_session, line.id, 4_001, cause="b2")
+    assert refused.value.extensions["scope"] == "plan_line"
+    assert refused.value.extensions["available_pence"] == 4_000
+    assert _commit(db_session, line.id, 4_000, cause="b3").amount_pence == 4_000
+
+
 def test_commit_beyond_the_stream_is_refused(db_session: Session) -> None:
     line = build_approved_line(db_session, budget_pence=5_000, line_pence=10_000)
     with pytest.raises(RuleViolation) as refused:
