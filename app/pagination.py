@@ -84,10 +84,9 @@ def keyset_page(
     page: PageRequest,
     scope: str,
     descending: bool = False,
-    as_rows: bool = False,
 ) -> Page[Any]:
     """Run `stmt` ordered by `keys` (unique together) and return one page after the cursor:
-    the first entity of each result, or with `as_rows` each result row whole."""
+    the first entity of each result."""
     if page.cursor:
         values = page.codec.decode(scope, page.cursor)
         if len(values) != len(keys):
@@ -100,13 +99,7 @@ def keyset_page(
         stmt = stmt.where(row_key < bound if descending else row_key > bound)
     order = [k.desc() for k in keys] if descending else list(keys)
     ordered = stmt.order_by(*order).limit(page.limit + 1)
-    if as_rows:
-        # Plain rows need none of the ORM's loading: run it as a Core statement (after
-        # flushing, as the ORM's autoflush would).
-        session.flush()
-        rows = list(session.connection().execute(ordered).all())
-    else:
-        rows = list(session.scalars(ordered).all())
+    rows = list(session.scalars(ordered).all())
     next_cursor = None
     if len(rows) > page.limit:
         rows = rows[: page.limit]

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Integer,
-    Row,
+    Select,
     and_,
+    bindparam,
     case,
     cast,
     func,
@@ -26,11 +28,13 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    tuple_,
 )
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import BindParameter
 
 from app.domain_errors import InvalidCursor, ValidationFailed
-from app.pagination import Page, PageRequest, keyset_page
+from app.pagination import Page, PageRequest
 from auth.access import require_person_access
 from auth.actor import Actor
 from budgets.providers.areas import parse_area
@@ -79,10 +83,16 @@ def _area_codes(session: Session, actor: Actor, search: OfferSearch) -> list[str
     return []
 
 
-def _area_condition(codes: list[str], mode: str | None) -> ColumnElement[bool]:
+# The statement for a search is built once per shape (which filters are set, the free
+# text's form, the order, first page or later) and its values bound at execution: building
+# it cost more Python than PostgreSQL takes to answer it.
+_CODES: BindParameter[str] = bindparam("codes", expanding=True)
+
+
+def _area_condition(mode: str | None) -> ColumnElement[bool]:
     def reached(via: list[str]) -> ColumnElement[bool]:
         return Offer.id.in_(
-            select(OfferArea.offer_id).where(OfferArea.code.in_(codes), OfferArea.via.in_(via))
+            select(OfferArea.offer_id).where(OfferArea.code.in_(_CODES), OfferArea.via.in_(via))
         )
 
     if mode == DeliveryMode.ONLINE:
@@ -95,16 +105,21 @@ def _area_condition(codes: list[str], mode: str | None) -> ColumnElement[bool]:
     )
 
 
-def _text_match(session: Session, q: str) -> tuple[ColumnElement[bool], ColumnElement[int]]:
-    """The condition an offer matches the words, and an integer relevance score."""
-    if session.get_bind().dialect.name == "postgresql":
-        query = func.websearch_to_tsquery(literal_column(f"'{SEARCH_LANGUAGE}'"), q)
+def _text_match(
+    dialect: str, words: tuple[str, ...] | None
+) -> tuple[ColumnElement[bool], ColumnElement[int]]:
+    """The condition an offer matches the words, and an integer relevance score.
+
+    On PostgreSQL the text is one bound value (`q`). The LIKE fallback (SQLite) needs each
+    word in the statement, so `words` are part of its shape there."""
+    if dialect == "postgresql":
+        query = func.websearch_to_tsquery(literal_column(f"'{SEARCH_LANGUAGE}'"), bindparam("q"))
         vector = Offer.search_document
         rank: ColumnElement[int] = cast(
             func.round(func.ts_rank(vector, query) * 1_000_000), Integer
         )
         return vector.op("@@")(query), rank
-    words = q.lower().split()[:MAX_WORDS]
+    assert words is not None
     title, description = func.lower(Offer.title), func.lower(Offer.description)
     matches = [
         or_(title.contains(w, autoescape=True), description.contains(w, autoescape=True))
@@ -120,74 +135,125 @@ def _text_match(session: Session, q: str) -> tuple[ColumnElement[bool], ColumnEl
     return and_(*matches), score
 
 
-def search_offers(
-    session: Session, *, actor: Actor, search: OfferSearch, page: PageRequest
-) -> Page[dict[str, Any]]:
-    """Published offers of verified providers that match the search, one page at a time."""
+@dataclass(frozen=True)
+class _Shape:
+    """What decides a search statement's SQL (its values are bound at execution)."""
+
+    dialect: str
+    category: bool
+    max_price: bool
+    accepting_new_people: bool | None
+    areas: bool
+    delivery_mode: str | None
+    text: bool
+    words: tuple[str, ...] | None  # the LIKE fallback's words; None on PostgreSQL
+    sort: str
+    after_cursor: bool
+
+
+@dataclass(frozen=True)
+class _Statement:
+    select: Select[Any]
+    keys: tuple[str, ...]  # the row's values that make the next cursor
+
+
+@lru_cache(maxsize=512)
+def _statement(shape: _Shape) -> _Statement:
     stmt = offer_rows().where(
         Offer.status == OfferStatus.PUBLISHED,
         ProviderOrganisation.status == OrganisationStatus.VERIFIED,
     )
-    if search.category:
-        stmt = stmt.where(Offer.category == search.category)
-    if search.max_price is not None:
-        stmt = stmt.where(Offer.price_pence <= search.max_price)
-    if search.accepting_new_people is not None:
-        stmt = stmt.where(Offer.accepting_new_people.is_(search.accepting_new_people))
-    codes = _area_codes(session, actor, search)
-    if codes:
-        stmt = stmt.where(_area_condition(codes, search.delivery_mode))
-    elif search.delivery_mode:
+    if shape.category:
+        stmt = stmt.where(Offer.category == bindparam("category"))
+    if shape.max_price:
+        stmt = stmt.where(Offer.price_pence <= bindparam("max_price"))
+    if shape.accepting_new_people is not None:
+        stmt = stmt.where(Offer.accepting_new_people.is_(shape.accepting_new_people))
+    if shape.areas:
+        stmt = stmt.where(_area_condition(shape.delivery_mode))
+    elif shape.delivery_mode:
         column = {
             DeliveryMode.IN_PERSON: Offer.delivers_in_person,
             DeliveryMode.ONLINE: Offer.delivers_online,
             DeliveryMode.AT_PREMISES: Offer.delivers_at_premises,
-        }[DeliveryMode(search.delivery_mode)]
+        }[DeliveryMode(shape.delivery_mode)]
         stmt = stmt.where(column.is_(True))
     score: ColumnElement[int] | None = None
-    if search.q:
-        condition, score = _text_match(session, search.q)
+    if shape.text:
+        condition, score = _text_match(shape.dialect, shape.words)
         stmt = stmt.where(condition)
-    if search.sort == "price":
-        found = keyset_page(
-            session,
-            stmt,
-            keys=[Offer.price_pence, Offer.id],
-            page=page,
-            scope=search.scope(),
-            as_rows=True,
-        )
-    elif score is None:
-        # Without words every offer is equally relevant: newest first.
-        found = keyset_page(
-            session,
-            stmt,
-            keys=[Offer.id],
-            page=page,
-            scope=search.scope(),
-            descending=True,
-            as_rows=True,
-        )
+    after_id = bindparam("after_id", type_=Offer.id.type)
+    keys: tuple[str, ...]
+    if shape.sort == "price":
+        if shape.after_cursor:
+            after_price = bindparam("after_price", type_=Offer.price_pence.type)
+            stmt = stmt.where(tuple_(Offer.price_pence, Offer.id) > tuple_(after_price, after_id))
+        ordered, keys = stmt.order_by(Offer.price_pence, Offer.id), ("price_pence", "id")
+    elif score is None:  # without words every offer is equally relevant: newest first
+        if shape.after_cursor:
+            stmt = stmt.where(Offer.id < after_id)
+        ordered, keys = stmt.order_by(Offer.id.desc()), ("id",)
     else:
-        found = _page_by_score(session, stmt, score, page=page, scope=search.scope())
-    return Page(items=offer_views(session, found.items), next_cursor=found.next_cursor)
+        labelled = score.label("score")
+        stmt = stmt.add_columns(labelled)
+        if shape.after_cursor:
+            after_score = bindparam("after_score", type_=Integer())
+            stmt = stmt.where(
+                or_(score < after_score, and_(score == after_score, Offer.id > after_id))
+            )
+        ordered, keys = stmt.order_by(labelled.desc(), Offer.id), ("score", "id")
+    return _Statement(ordered.limit(bindparam("limit")), keys)
 
 
-def _page_by_score(
-    session: Session, stmt: Any, score: ColumnElement[int], *, page: PageRequest, scope: str
-) -> Page[Row[Any]]:
-    """Keyset pagination over (score descending, id ascending)."""
-    labelled = score.label("score")
-    stmt = stmt.add_columns(labelled)
+def _cursor_values(page: PageRequest, scope: str, keys: tuple[str, ...]) -> dict[str, Any]:
+    values = page.codec.decode(scope, page.cursor or "")
+    if len(values) != len(keys) or not all(isinstance(v, int | str) for v in values):
+        raise InvalidCursor("The cursor belongs to a different list or ordering.")
+    if keys[0] in ("price_pence", "score") and not isinstance(values[0], int):
+        raise InvalidCursor("The cursor belongs to a different list or ordering.")
+    if not isinstance(values[-1], str):
+        raise InvalidCursor("The cursor belongs to a different list or ordering.")
+    return {f"after_{key.removesuffix('_pence')}": v for key, v in zip(keys, values, strict=True)}
+
+
+def search_offers(
+    session: Session, *, actor: Actor, search: OfferSearch, page: PageRequest
+) -> Page[dict[str, Any]]:
+    """Published offers of verified providers that match the search, one page at a time."""
+    dialect = session.get_bind().dialect.name
+    codes = _area_codes(session, actor, search)
+    words = None
+    if search.q and dialect != "postgresql":
+        words = tuple(search.q.lower().split()[:MAX_WORDS])
+    shape = _Shape(
+        dialect=dialect,
+        category=bool(search.category),
+        max_price=search.max_price is not None,
+        accepting_new_people=search.accepting_new_people,
+        areas=bool(codes),
+        delivery_mode=search.delivery_mode,
+        text=bool(search.q),
+        words=words,
+        sort="price" if search.sort == "price" else "relevance",
+        after_cursor=bool(page.cursor),
+    )
+    statement = _statement(shape)
+    scope = search.scope()
+    params: dict[str, Any] = {"limit": page.limit + 1}
     if page.cursor:
-        values = page.codec.decode(scope, page.cursor)
-        if len(values) != 2 or not isinstance(values[0], int):
-            raise InvalidCursor("The cursor belongs to a different list or ordering.")
-        last_score, last_id = values
-        stmt = stmt.where(or_(score < last_score, and_(score == last_score, Offer.id > last_id)))
-    rows = session.execute(stmt.order_by(labelled.desc(), Offer.id).limit(page.limit + 1)).all()
+        params.update(_cursor_values(page, scope, statement.keys))
+    if search.category:
+        params["category"] = search.category
+    if search.max_price is not None:
+        params["max_price"] = search.max_price
+    if codes:
+        params["codes"] = codes
+    if search.q and dialect == "postgresql":
+        params["q"] = search.q
+    session.flush()  # as the ORM's autoflush would; plain rows need none of its loading
+    rows = list(session.connection().execute(statement.select, params).all())
     next_cursor = None
     if len(rows) > page.limit:
         rows = rows[: page.limit]
-        next_cursor = page.codec.encode(scope, [int(rows[-1].score), rows[-1].id])
-    return Page(items=list(rows), next_cursor=next_cursor)
+        next_cursor = page.codec.encode(scope, [getattr(rows[-1], k) for k in statement.keys])
+    return Page(items=offer_views(session, rows), next_cursor=next_cursor)
