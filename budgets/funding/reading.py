@@ -18,10 +18,11 @@ from sqlalchemy import Row, bindparam, func, select, true
 from sqlalchemy.orm import Session
 
 from app.domain_errors import NotFound
+from app.sql_parts import parts_union
 from auth.access import can_see_person
 from auth.actor import Actor
 from budgets.funding.models import Budget, FundingStream
-from budgets.ledger.balances import STREAM_SUMS
+from budgets.ledger.balances import LINE_TOTALS, LINES_OF_APPROVED_PLAN, STREAM_SUMS
 from budgets.ledger.models import LedgerEntry
 
 
@@ -56,26 +57,35 @@ StreamSums = dict[str, dict[str, int]]
 """The ledger's sums per funding stream id and account, as `ledger.stream_sums` gives."""
 
 _STREAM_TOTALS = STREAM_SUMS.subquery()
-# One row per stream and account (the budget's columns repeated): the facts and the sums
-# in one statement, as a balance read needs both.
-_BUDGET_WITH_STREAM_SUMS = (
-    select(
-        Budget.id,
-        Budget.person_id,
-        Budget.status,
-        Budget.release_schedule,
-        Budget.period_start,
-        Budget.period_end,
-        Budget.currency,
-        FundingStream.id.label("stream_id"),
-        FundingStream.kind,
-        _STREAM_TOTALS.c.account,
-        _STREAM_TOTALS.c.total,
-    )
-    .outerjoin(FundingStream, FundingStream.budget_id == Budget.id)
-    .outerjoin(_STREAM_TOTALS, _STREAM_TOTALS.c.funding_stream_id == FundingStream.id)
-    .where(Budget.id == bindparam("budget_id"))
-    .order_by(FundingStream.id)
+_STREAM_ID = FundingStream.id.label("stream_id")
+_BUDGET_AND_STREAM_SUMS: list[Any] = [
+    Budget.id,
+    Budget.person_id,
+    Budget.status,
+    Budget.release_schedule,
+    Budget.period_start,
+    Budget.period_end,
+    Budget.currency,
+    _STREAM_ID,
+    FundingStream.kind,
+    _STREAM_TOTALS.c.account,
+    _STREAM_TOTALS.c.total,
+]
+# A balance read's facts and sums, then its approved plan's lines, in one statement
+# (app/sql_parts.py): one row per stream and account (the budget's columns repeated), then
+# one per line with what is committed and spent across its versions.
+_BUDGET_SUMS_AND_LINES = parts_union(
+    (
+        _BUDGET_AND_STREAM_SUMS,
+        lambda part: (
+            part.select_from(Budget)
+            .outerjoin(FundingStream, FundingStream.budget_id == Budget.id)
+            .outerjoin(_STREAM_TOTALS, _STREAM_TOTALS.c.funding_stream_id == FundingStream.id)
+            .where(Budget.id == bindparam("budget_id"))
+        ),
+    ),
+    (LINE_TOTALS, lambda part: part.where(LINES_OF_APPROVED_PLAN)),
+    order_by=[_STREAM_ID],
 )
 _TOTALS_BEFORE = (
     select(LedgerEntry.account, func.sum(LedgerEntry.amount_pence).label("total"))
@@ -109,30 +119,38 @@ def _visible_rows(session: Session, actor: Actor, rows: Sequence[Row[Any]]) -> R
 
 def visible_budget_with_stream_sums(
     session: Session, *, budget_id: str, actor: Actor
-) -> tuple[BudgetFacts, StreamSums]:
-    """The budget's facts and its ledger's sums per stream and account, if the actor may
-    see it."""
-    rows = session.connection().execute(_BUDGET_WITH_STREAM_SUMS, {"budget_id": budget_id}).all()
-    first = _visible_rows(session, actor, rows)
+) -> tuple[BudgetFacts, StreamSums, list[tuple[Any, ...]]]:
+    """The budget's facts, its ledger's sums per stream and account, and its approved
+    plan's lines (rows of `ledger.LINE_TOTALS`), if the actor may see it."""
+    rows = (
+        session.connection()
+        .execute(_BUDGET_SUMS_AND_LINES.statement, {"budget_id": budget_id})
+        .all()
+    )
+    budget_rows, line_rows = _BUDGET_SUMS_AND_LINES.split(rows)
+    if not budget_rows or not can_see_person(session, actor, budget_rows[0][1]):
+        raise NotFound("No such budget.")
     streams: dict[str, StreamFacts] = {}
     sums: StreamSums = defaultdict(lambda: defaultdict(int))
-    for row in rows:
-        if row.stream_id is None:
+    for row in budget_rows:
+        stream_id, kind, account, total = row[7:]
+        if stream_id is None:
             continue
-        streams.setdefault(row.stream_id, StreamFacts(row.stream_id, row.kind))
-        if row.account is not None:
-            sums[row.stream_id][row.account] = int(row.total or 0)
+        streams.setdefault(stream_id, StreamFacts(stream_id, kind))
+        if account is not None:
+            sums[stream_id][account] = int(total or 0)
+    budget_id, person_id, status, schedule, start, end, currency = budget_rows[0][:7]
     facts = BudgetFacts(
-        id=first.id,
-        person_id=first.person_id,
-        status=first.status,
-        release_schedule=first.release_schedule,
-        period_start=first.period_start,
-        period_end=first.period_end,
-        currency=first.currency,
+        id=budget_id,
+        person_id=person_id,
+        status=status,
+        release_schedule=schedule,
+        period_start=start,
+        period_end=end,
+        currency=currency,
         streams=tuple(streams.values()),
     )
-    return facts, sums
+    return facts, sums, line_rows
 
 
 def visible_budget_with_sums_before(

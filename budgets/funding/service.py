@@ -261,7 +261,9 @@ def budget_balances(
 ) -> tuple[BudgetFacts, ledger.BudgetBalances]:
     """Allocated, released, committed, spent and available: overall, per stream, and per
     line of the approved plan (or of the plan version asked for)."""
-    budget, sums = visible_budget_with_stream_sums(session, budget_id=budget_id, actor=actor)
+    budget, sums, approved_lines = visible_budget_with_stream_sums(
+        session, budget_id=budget_id, actor=actor
+    )
     if plan_id is not None and not session.scalar(
         select(CarePlan.id).where(CarePlan.id == plan_id, CarePlan.budget_id == budget.id)
     ):
@@ -275,6 +277,7 @@ def budget_balances(
         plan_id=plan_id,
         sums=sums,
         stream_ids=[stream.id for stream in budget.streams],
+        line_rows=approved_lines if plan_id is None else None,
     )
     audit_budget(session, actor, "budget.balances.read", budget)
     session.commit()

@@ -7,7 +7,7 @@ as part of the ledger's contract.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -113,36 +113,41 @@ def _lineage_total(account: str) -> Any:
     )
 
 
+# A plan line with what is committed and spent across its versions (LineBalance's order).
+LINE_TOTALS: list[Any] = [
+    PlanLine.id,
+    PlanLine.lineage_id,
+    PlanLine.planned_total_pence,
+    _lineage_total("committed").label("committed"),
+    _lineage_total("spent").label("spent"),
+]
+LINES_OF_APPROVED_PLAN = PlanLine.plan_id.in_(
+    select(CarePlan.id).where(
+        CarePlan.budget_id == bindparam("budget_id"), CarePlan.status == "approved"
+    )
+)
+
+
 def _lines_with_totals(which_plan: Any) -> Any:
-    return select(
-        PlanLine.id,
-        PlanLine.lineage_id,
-        PlanLine.planned_total_pence,
-        _lineage_total("committed").label("committed"),
-        _lineage_total("spent").label("spent"),
-    ).where(which_plan)
+    return select(*LINE_TOTALS).where(which_plan)
 
 
 # Built once (balances are read on the person's main screen, a line's on every booking):
 # each plan line with what is committed and spent across its versions, in one statement.
 _LINE_BY_ID = _lines_with_totals(PlanLine.id == bindparam("line_id"))
 _LINES_OF_PLAN = _lines_with_totals(PlanLine.plan_id == bindparam("plan_id"))
-_LINES_OF_APPROVED_PLAN = _lines_with_totals(
-    PlanLine.plan_id.in_(
-        select(CarePlan.id).where(
-            CarePlan.budget_id == bindparam("budget_id"), CarePlan.status == "approved"
-        )
-    )
-)
+_LINES_OF_APPROVED_PLAN = _lines_with_totals(LINES_OF_APPROVED_PLAN)
 
 
-def _line_balance_from(row: Any) -> LineBalance:
+def _line_balance_from(row: Sequence[Any]) -> LineBalance:
+    """A LineBalance from a row of LINE_TOTALS."""
+    line_id, lineage_id, planned, committed, spent = row
     return LineBalance(
-        plan_line_id=row.id,
-        lineage_id=row.lineage_id,
-        planned=row.planned_total_pence,
-        committed=int(row.committed),
-        spent=int(row.spent),
+        plan_line_id=line_id,
+        lineage_id=lineage_id,
+        planned=planned,
+        committed=int(committed),
+        spent=int(spent),
     )
 
 
@@ -197,12 +202,14 @@ def balances(
     plan_id: str | None = None,
     sums: dict[str, dict[str, int]] | None = None,
     stream_ids: Iterable[str] | None = None,
+    line_rows: Sequence[Sequence[Any]] | None = None,
 ) -> BudgetBalances:
     """Allocated, released, committed, spent and available from the ledger's postings.
 
     Per-line figures are for the lines of `plan_id`, or of the budget's approved plan.
     A caller that has just read the budget's `stream_sums` (and its streams) passes them
-    in, so a balance read sums the budget's postings once.
+    in, so a balance read sums the budget's postings once; one that has read the approved
+    plan's lines (rows of LINE_TOTALS) passes those.
     """
     by_stream = stream_sums(session, budget_id) if sums is None else sums
     if stream_ids is None:
@@ -217,11 +224,13 @@ def balances(
         spent=sum(b.spent for b in streams.values()),
         available=sum(b.available for b in streams.values()),
     )
-    rows = session.execute(
-        _LINES_OF_PLAN if plan_id is not None else _LINES_OF_APPROVED_PLAN,
-        {"plan_id": plan_id} if plan_id is not None else {"budget_id": budget_id},
-    ).all()
-    line_balances = {row.id: _line_balance_from(row) for row in rows}
+    rows = line_rows
+    if rows is None:
+        rows = session.execute(
+            _LINES_OF_PLAN if plan_id is not None else _LINES_OF_APPROVED_PLAN,
+            {"plan_id": plan_id} if plan_id is not None else {"budget_id": budget_id},
+        ).all()
+    line_balances = {row[0]: _line_balance_from(row) for row in rows}
     return BudgetBalances(overall=overall, streams=streams, lines=line_balances)
 
 

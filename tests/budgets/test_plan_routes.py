@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from app.audit import AuditEntry
 from app.notifications import Notification
 from budgets.funding.models import Budget
+from budgets.plans.models import PlanOutcome
 from tests.app.test_errors import assert_problem
 from tests.budgets.builders import build_budget
 from tests.budgets.conftest import Cast
@@ -155,6 +156,22 @@ def test_the_plan_read_shows_exactly_what_the_writes_answered(flow: Flow, budget
     assert read.headers["ETag"] == written.headers["ETag"]
     assert [o["text"] for o in read.get_json()["outcomes"]] == outcomes
     assert read.get_json()["total"] == gbp(1_500 * 4 * 13 + 1_500 * 13)
+
+
+def test_the_plan_read_lists_outcomes_by_position_and_lines_in_order(
+    flow: Flow, budget: Budget, db_session: Session
+) -> None:
+    created = flow.call("POST", f"/v1/budgets/{budget.id}/plans", flow.person, json={})
+    plan_id = created.get_json()["id"]
+    for position in (3, 1, 2):  # stored out of order
+        db_session.add(PlanOutcome(plan_id=plan_id, position=position, text=f"Outcome {position}"))
+    db_session.flush()
+    written = [flow.add_line(plan_id, budget, quantity=n).get_json() for n in (1, 2, 3)][-1]
+    read = flow.client.get(f"/v1/plans/{plan_id}", headers=flow.person).get_json()
+    assert [o["position"] for o in read["outcomes"]] == [1, 2, 3]
+    assert [o["text"] for o in read["outcomes"]] == ["Outcome 1", "Outcome 2", "Outcome 3"]
+    assert [line["id"] for line in read["lines"]] == [line["id"] for line in written["lines"]]
+    assert len(read["lines"]) == 3
 
 
 @pytest.mark.parametrize(
