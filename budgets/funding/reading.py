@@ -9,12 +9,11 @@ with change tracking.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Row, bindparam, func, select, true
+from sqlalchemy import bindparam, func, select, true
 from sqlalchemy.orm import Session
 
 from app.domain_errors import NotFound
@@ -96,25 +95,63 @@ _TOTALS_BEFORE = (
     .group_by(LedgerEntry.account)
     .subquery()
 )
-_BUDGET_WITH_SUMS_BEFORE = (
-    select(
-        Budget.id,
-        Budget.person_id,
-        Budget.currency,
-        _TOTALS_BEFORE.c.account,
-        _TOTALS_BEFORE.c.total,
-    )
-    .outerjoin(_TOTALS_BEFORE, true())
-    .where(Budget.id == bindparam("budget_id"))
+_OWNER_AND_SUMS_BEFORE: list[Any] = [
+    Budget.id,
+    Budget.person_id,
+    Budget.currency,
+    _TOTALS_BEFORE.c.account,
+    _TOTALS_BEFORE.c.total,
+]
+_POSTING_COLUMNS: list[Any] = [
+    LedgerEntry.transaction_id,
+    LedgerEntry.occurred_at,
+    LedgerEntry.kind,
+    LedgerEntry.account,
+    LedgerEntry.amount_pence,
+    LedgerEntry.funding_stream_id,
+    LedgerEntry.plan_line_id,
+    LedgerEntry.cause_type,
+    LedgerEntry.cause_id,
+    LedgerEntry.note,
+    LedgerEntry.id,
+]
+# A statement's owner and opening sums, then the month's postings in order, in one
+# statement (app/sql_parts.py).
+_OWNER_SUMS_BEFORE_AND_POSTINGS = parts_union(
+    (
+        _OWNER_AND_SUMS_BEFORE,
+        lambda part: (
+            part.select_from(Budget)
+            .outerjoin(_TOTALS_BEFORE, true())
+            .where(Budget.id == bindparam("budget_id"))
+        ),
+    ),
+    (
+        _POSTING_COLUMNS,
+        lambda part: part.where(
+            LedgerEntry.budget_id == bindparam("budget_id"),
+            LedgerEntry.occurred_at >= bindparam("before"),
+            LedgerEntry.occurred_at < bindparam("end"),
+        ),
+    ),
+    order_by=[LedgerEntry.occurred_at, LedgerEntry.id],
 )
 
 
-def _visible_rows(session: Session, actor: Actor, rows: Sequence[Row[Any]]) -> Row[Any]:
-    """The first row, if there is one and the actor may see the budget; otherwise 404
-    (as `visible_budget`)."""
-    if not rows or not can_see_person(session, actor, rows[0].person_id):
-        raise NotFound("No such budget.")
-    return rows[0]
+class Posting(NamedTuple):
+    """One posting of the month, as a statement lists it."""
+
+    transaction_id: str
+    occurred_at: datetime
+    kind: str
+    account: str
+    amount_pence: int
+    funding_stream_id: str
+    plan_line_id: str | None
+    cause_type: str
+    cause_id: str | None
+    note: str | None
+    id: str
 
 
 def visible_budget_with_stream_sums(
@@ -153,16 +190,26 @@ def visible_budget_with_stream_sums(
     return facts, sums, line_rows
 
 
-def visible_budget_with_sums_before(
-    session: Session, *, budget_id: str, actor: Actor, before: datetime
-) -> tuple[BudgetOwner, dict[str, int]]:
-    """Whose budget it is, and its ledger's sums per account of everything posted before
-    `before`, if the actor may see it."""
+def visible_budget_month(
+    session: Session, *, budget_id: str, actor: Actor, start: datetime, end: datetime
+) -> tuple[BudgetOwner, dict[str, int], list[Posting]]:
+    """Whose budget it is, its ledger's sums per account of everything posted before
+    `start`, and the postings from `start` to `end` in order, if the actor may see it."""
     rows = (
         session.connection()
-        .execute(_BUDGET_WITH_SUMS_BEFORE, {"budget_id": budget_id, "before": before})
+        .execute(
+            _OWNER_SUMS_BEFORE_AND_POSTINGS.statement,
+            {"budget_id": budget_id, "before": start, "end": end},
+        )
         .all()
     )
-    first = _visible_rows(session, actor, rows)
-    sums = {row.account: int(row.total or 0) for row in rows if row.account is not None}
-    return BudgetOwner(first.id, first.person_id, first.currency), sums
+    owner_rows, postings = _OWNER_SUMS_BEFORE_AND_POSTINGS.split(rows)
+    if not owner_rows or not can_see_person(session, actor, owner_rows[0][1]):
+        raise NotFound("No such budget.")
+    budget_id, person_id, currency = owner_rows[0][:3]
+    sums = {account: int(total or 0) for *_, account, total in owner_rows if account is not None}
+    return (
+        BudgetOwner(budget_id, person_id, currency),
+        sums,
+        [Posting(*posting) for posting in postings],
+    )

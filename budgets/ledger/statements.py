@@ -10,14 +10,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.audit import record_audit
 from app.pagination import Page, PageRequest, keyset_page
 from auth.actor import Actor
 from budgets.dates import add_months
-from budgets.funding.reading import visible_budget_with_sums_before
+from budgets.funding.reading import visible_budget_month
 from budgets.funding.service import visible_budget
 from budgets.ledger.models import LedgerEntry
 from budgets.ledger.service import Balance
@@ -84,28 +84,6 @@ def list_entries(
     return result
 
 
-_ENTRIES_BETWEEN = (
-    select(
-        LedgerEntry.transaction_id,
-        LedgerEntry.occurred_at,
-        LedgerEntry.kind,
-        LedgerEntry.account,
-        LedgerEntry.amount_pence,
-        LedgerEntry.funding_stream_id,
-        LedgerEntry.plan_line_id,
-        LedgerEntry.cause_type,
-        LedgerEntry.cause_id,
-        LedgerEntry.note,
-    )
-    .where(
-        LedgerEntry.budget_id == bindparam("budget_id"),
-        LedgerEntry.occurred_at >= bindparam("start"),
-        LedgerEntry.occurred_at < bindparam("end"),
-    )
-    .order_by(LedgerEntry.occurred_at, LedgerEntry.id)
-)
-
-
 def monthly_statement(
     session: Session, *, budget_id: str, actor: Actor, year: int, month: int
 ) -> Statement:
@@ -116,13 +94,12 @@ def monthly_statement(
     end = datetime(end_day.year, end_day.month, 1, tzinfo=UTC)
     # The sums of everything before the month, then the month's postings: the work
     # depends on the month, not on how long the budget's history is.
-    budget, opening_sums = visible_budget_with_sums_before(
-        session, budget_id=budget_id, actor=actor, before=start
+    budget, opening_sums, postings = visible_budget_month(
+        session, budget_id=budget_id, actor=actor, start=start, end=end
     )
     sums: dict[str, int] = defaultdict(int, opening_sums)
-    window = {"budget_id": budget.id, "start": start, "end": end}
     by_transaction: dict[str, list[Any]] = defaultdict(list)
-    for entry in session.execute(_ENTRIES_BETWEEN, window):
+    for entry in postings:
         by_transaction[entry.transaction_id].append(entry)
     opening = _figures(sums)
     lines: list[StatementLine] = []
