@@ -27,7 +27,8 @@ def _conditional_get(response: Response) -> Response:
         return response
     if "ETag" not in response.headers:
         response.add_etag()
-    if not _CONDITIONAL_HEADERS.intersection(request.environ):
+    environ = request.environ
+    if not any(header in environ for header in _CONDITIONAL_HEADERS):
         return response  # nothing to evaluate: the common case, kept cheap
     had_date = "Date" in response.headers
     response.make_conditional(request)

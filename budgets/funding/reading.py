@@ -102,19 +102,25 @@ _OWNER_AND_SUMS_BEFORE: list[Any] = [
     _TOTALS_BEFORE.c.account,
     _TOTALS_BEFORE.c.total,
 ]
-_POSTING_COLUMNS: list[Any] = [
-    LedgerEntry.transaction_id,
-    LedgerEntry.occurred_at,
-    LedgerEntry.kind,
-    LedgerEntry.account,
-    LedgerEntry.amount_pence,
-    LedgerEntry.funding_stream_id,
-    LedgerEntry.plan_line_id,
-    LedgerEntry.cause_type,
-    LedgerEntry.cause_id,
-    LedgerEntry.note,
-    LedgerEntry.id,
-]
+
+
+class Posting(NamedTuple):
+    """One posting of the month, as a statement lists it."""
+
+    transaction_id: str
+    occurred_at: datetime
+    kind: str
+    account: str
+    amount_pence: int
+    funding_stream_id: str
+    plan_line_id: str | None
+    cause_type: str
+    cause_id: str | None
+    note: str | None
+    id: str
+
+
+_POSTING_COLUMNS: list[Any] = [getattr(LedgerEntry, name) for name in Posting._fields]
 # A statement's owner and opening sums, then the month's postings in order, in one
 # statement (app/sql_parts.py).
 _OWNER_SUMS_BEFORE_AND_POSTINGS = parts_union(
@@ -138,20 +144,11 @@ _OWNER_SUMS_BEFORE_AND_POSTINGS = parts_union(
 )
 
 
-class Posting(NamedTuple):
-    """One posting of the month, as a statement lists it."""
-
-    transaction_id: str
-    occurred_at: datetime
-    kind: str
-    account: str
-    amount_pence: int
-    funding_stream_id: str
-    plan_line_id: str | None
-    cause_type: str
-    cause_id: str | None
-    note: str | None
-    id: str
+def _require_visible(session: Session, actor: Actor, budget_rows: list[tuple[Any, ...]]) -> None:
+    """404 unless there is a budget row (id, person id, ...) the actor may see (as
+    `visible_budget`)."""
+    if not budget_rows or not can_see_person(session, actor, budget_rows[0][1]):
+        raise NotFound("No such budget.")
 
 
 def visible_budget_with_stream_sums(
@@ -165,8 +162,7 @@ def visible_budget_with_stream_sums(
         .all()
     )
     budget_rows, line_rows = _BUDGET_SUMS_AND_LINES.split(rows)
-    if not budget_rows or not can_see_person(session, actor, budget_rows[0][1]):
-        raise NotFound("No such budget.")
+    _require_visible(session, actor, budget_rows)
     streams: dict[str, StreamFacts] = {}
     sums: StreamSums = defaultdict(lambda: defaultdict(int))
     for row in budget_rows:
@@ -204,8 +200,7 @@ def visible_budget_month(
         .all()
     )
     owner_rows, postings = _OWNER_SUMS_BEFORE_AND_POSTINGS.split(rows)
-    if not owner_rows or not can_see_person(session, actor, owner_rows[0][1]):
-        raise NotFound("No such budget.")
+    _require_visible(session, actor, owner_rows)
     budget_id, person_id, currency = owner_rows[0][:3]
     sums = {account: int(total or 0) for *_, account, total in owner_rows if account is not None}
     return (

@@ -11,9 +11,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import String, bindparam, func, literal, select, union_all
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session, aliased
 
+from app.sql_parts import parts_union
 from budgets.funding.models import FundingStream
 from budgets.ledger.models import LedgerEntry
 from budgets.plans.models import CarePlan, PlanLine
@@ -56,15 +57,20 @@ class BudgetBalances:
 
 # The budget's postings summed per stream and account (also joined to the budget's facts
 # as a subquery by budgets/funding/reading.py).
-STREAM_SUMS = (
-    select(
-        LedgerEntry.funding_stream_id,
-        LedgerEntry.account,
-        func.sum(LedgerEntry.amount_pence).label("total"),
+_STREAM_SUM_COLUMNS: list[Any] = [
+    LedgerEntry.funding_stream_id,
+    LedgerEntry.account,
+    func.sum(LedgerEntry.amount_pence).label("total"),
+]
+
+
+def _summed_per_stream(stmt: Select[Any]) -> Select[Any]:
+    return stmt.where(LedgerEntry.budget_id == bindparam("budget_id")).group_by(
+        LedgerEntry.funding_stream_id, LedgerEntry.account
     )
-    .where(LedgerEntry.budget_id == bindparam("budget_id"))
-    .group_by(LedgerEntry.funding_stream_id, LedgerEntry.account)
-)
+
+
+STREAM_SUMS = _summed_per_stream(select(*_STREAM_SUM_COLUMNS))
 
 
 def stream_sums(session: Session, budget_id: str) -> dict[str, dict[str, int]]:
@@ -152,17 +158,10 @@ def _line_balance_from(row: Sequence[Any]) -> LineBalance:
 
 
 # A commitment, under the budget lock, needs the budget's sums per stream and account and
-# what its line holds across versions: one statement, the line's two figures as two rows
-# with no stream ("line:committed", "line:spent").
-_LINE_PART = "line:"
-_STREAM_AND_LINE_SUMS = union_all(
-    STREAM_SUMS,
-    *(
-        select(
-            literal(None, String), literal(_LINE_PART + account, String), _lineage_total(account)
-        ).where(PlanLine.id == bindparam("line_id"))
-        for account in ("committed", "spent")
-    ),
+# what its line holds across versions: one statement (app/sql_parts.py).
+_STREAM_AND_LINE_SUMS = parts_union(
+    (_STREAM_SUM_COLUMNS, _summed_per_stream),
+    (LINE_TOTALS[3:], lambda part: part.where(PlanLine.id == bindparam("line_id"))),
 )
 
 
@@ -171,21 +170,19 @@ def stream_and_line_sums(
 ) -> tuple[dict[str, dict[str, int]], LineBalance]:
     """The budget's `stream_sums` and the line's `line_balance`, read together."""
     rows = session.execute(
-        _STREAM_AND_LINE_SUMS, {"budget_id": budget_id, "line_id": line.id}
+        _STREAM_AND_LINE_SUMS.statement, {"budget_id": budget_id, "line_id": line.id}
     ).all()
+    stream_rows, line_rows = _STREAM_AND_LINE_SUMS.split(rows)
     sums: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    on_line: dict[str, int] = {}
-    for stream_id, account, total in rows:
-        if stream_id is None and account.startswith(_LINE_PART):
-            on_line[account.removeprefix(_LINE_PART)] = int(total or 0)
-        else:
-            sums[stream_id][account] = int(total or 0)
+    for stream_id, account, total in stream_rows:
+        sums[stream_id][account] = int(total or 0)
+    ((committed, spent),) = line_rows
     figures = LineBalance(
         plan_line_id=line.id,
         lineage_id=line.lineage_id,
         planned=line.planned_total_pence,
-        committed=on_line["committed"],
-        spent=on_line["spent"],
+        committed=int(committed),
+        spent=int(spent),
     )
     return sums, figures
 

@@ -207,11 +207,12 @@ def _statement(shape: _Shape) -> _Statement:
 
 def _cursor_values(page: PageRequest, scope: str, keys: tuple[str, ...]) -> dict[str, Any]:
     values = page.codec.decode(scope, page.cursor or "")
-    if len(values) != len(keys) or not all(isinstance(v, int | str) for v in values):
-        raise InvalidCursor("The cursor belongs to a different list or ordering.")
-    if keys[0] in ("price_pence", "score") and not isinstance(values[0], int):
-        raise InvalidCursor("The cursor belongs to a different list or ordering.")
-    if not isinstance(values[-1], str):
+    # (price or score, id) or (id,): a number first where the order has one, an id last.
+    if (
+        len(values) != len(keys)
+        or not isinstance(values[-1], str)
+        or (keys[0] in ("price_pence", "score") and not isinstance(values[0], int))
+    ):
         raise InvalidCursor("The cursor belongs to a different list or ordering.")
     return {f"after_{key.removesuffix('_pence')}": v for key, v in zip(keys, values, strict=True)}
 
