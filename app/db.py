@@ -13,7 +13,8 @@ import re
 import time
 import uuid
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -199,6 +200,31 @@ def request_engine_for(engine: Engine) -> Engine:
     return found
 
 
+class WorkSession(Session):
+    """A Session whose commits can be held, so that what follows joins the same transaction.
+
+    Inside `commits_held()`, `commit()` only flushes: the work's writes reach the database
+    but stay uncommitted until the holder commits them, together with whatever it adds
+    (an idempotent request's stored response), or rolls them all back.
+    """
+
+    _commits_held = False
+
+    def commit(self) -> None:
+        if self._commits_held:
+            self.flush()
+        else:
+            super().commit()
+
+    @contextmanager
+    def commits_held(self) -> Iterator[None]:
+        self._commits_held = True
+        try:
+            yield
+        finally:
+            self._commits_held = False
+
+
 class Database:
     """The app's engines and session factories.
 
@@ -214,7 +240,7 @@ class Database:
         """Bind both session factories to this engine."""
         self.engine = engine
         self.session_factory: Callable[[], Session] = sessionmaker(
-            bind=engine, expire_on_commit=False
+            bind=engine, class_=WorkSession, expire_on_commit=False
         )
         self.request_engine = engine
         if engine.dialect.name == "postgresql":
@@ -223,7 +249,7 @@ class Database:
             # on every checkout and checkin: about 3% of a read's instructions in the worker.
             self.request_engine = request_engine_for(engine)
         self.request_session_factory: Callable[[], Session] = sessionmaker(
-            bind=self.request_engine, expire_on_commit=False
+            bind=self.request_engine, class_=WorkSession, expire_on_commit=False
         )
 
     def init_app(self, app: Flask) -> None:

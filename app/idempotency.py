@@ -6,6 +6,14 @@ duplicate sees the claim and gets 409. A finished 2xx response is stored and rep
 byte for byte to later retries; the same key with a different request is a 422. When
 the work fails, nothing was committed by it, so the claim is released and the client
 may retry with the same key.
+
+`@idempotent` commits the work and its stored response in one transaction: the view's
+own commits are held (`WorkSession.commits_held`) until the response is stored. A worker
+that dies in between leaves neither, so a retry after the claim's lock times out does
+the work once, never twice. Views that must commit before calling an outside service
+(a payment recorded before Stripe is asked to move it) use `@idempotent_in_steps`: their
+commits stand, the response is stored after them, and a retry relies on the outside
+call being idempotent itself.
 """
 
 from __future__ import annotations
@@ -33,7 +41,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from app.db import STANDS_ALONE, Base, IdMixin, get_session, new_id, utcnow
+from app.db import STANDS_ALONE, Base, IdMixin, WorkSession, get_session, new_id, utcnow
 from app.domain_errors import BadRequest, DomainError
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -187,8 +195,8 @@ _COMPLETE_CLAIM = (
 
 
 def _store(session: Session, record_id: str, response: Response) -> None:
-    """Complete the claim with the response to replay: one UPDATE, no read first."""
-    session.rollback()
+    """Complete the claim with the response to replay (one UPDATE, no read first) and
+    commit it with whatever the session holds."""
     session.execute(
         _COMPLETE_CLAIM,
         {
@@ -205,9 +213,7 @@ def _store(session: Session, record_id: str, response: Response) -> None:
     session.commit()
 
 
-def idempotent(view: F) -> F:
-    """Honour `Idempotency-Key` on this POST: replay, refuse a reuse, or run once."""
-
+def _run_once(view: Callable[..., Any], *, hold_commits: bool) -> Callable[..., Any]:
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         key = request.headers.get(IDEMPOTENCY_HEADER)
@@ -221,16 +227,27 @@ def idempotent(view: F) -> F:
             return claimed
         record_id = claimed
         try:
-            response = make_response(view(*args, **kwargs))
+            if hold_commits:
+                with cast(WorkSession, session).commits_held():
+                    response = make_response(view(*args, **kwargs))
+            else:
+                response = make_response(view(*args, **kwargs))
+                session.rollback()  # the view committed its work; nothing else may join
+            if 200 <= response.status_code < 300:
+                _store(session, record_id, response)
+                return response
+            session.commit()
         except BaseException:
             _release(session, record_id)
             raise
-        if 200 <= response.status_code < 300:
-            _store(session, record_id, response)
-        else:
-            _release(session, record_id)
+        _release(session, record_id)
         return response
 
+    _document_header(wrapper)
+    return wrapper
+
+
+def _document_header(wrapper: Callable[..., Any]) -> None:
     doc = cast(Any, wrapper).__dict__.setdefault("_apidoc", {})
     doc.setdefault("manual_doc", {}).setdefault("parameters", []).append(
         {
@@ -244,7 +261,18 @@ def idempotent(view: F) -> F:
             ),
         }
     )
-    return cast(F, wrapper)
+
+
+def idempotent(view: F) -> F:
+    """Honour `Idempotency-Key` on this POST: replay, refuse a reuse, or run once. The
+    work and its stored response commit together."""
+    return cast(F, _run_once(view, hold_commits=True))
+
+
+def idempotent_in_steps(view: F) -> F:
+    """`idempotent` for a view whose commits must stand as they happen (it calls an outside
+    service between them); the response is stored after the last one."""
+    return cast(F, _run_once(view, hold_commits=False))
 
 
 def purge_expired_idempotency_records(session: Session) -> int:

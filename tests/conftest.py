@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app import create_app
 from app.config import TestingConfig
-from app.db import build_engine, get_db
+from app.db import WorkSession, build_engine, get_db
 from app.model_registry import metadata
 from app.schema_migrations import upgrade_to_head
 
@@ -94,7 +94,10 @@ class RolledBackDatabase:
         self.connection = engine.connect()
         self.transaction = self.connection.begin()
         self.factory = sessionmaker(
-            bind=self.connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+            bind=self.connection,
+            class_=WorkSession,
+            join_transaction_mode="create_savepoint",
+            expire_on_commit=False,
         )
         self._bound: list[tuple[Flask, tuple[Any, Any]]] = []
         self.session: Session = self.factory()

@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 
 from app.db import get_session
 from app.domain_errors import BadRequest
-from app.idempotency import idempotent
+from app.idempotency import idempotent_in_steps
 from app.openapi import documents_problems
 from app.pagination import PageArgsSchema, page_schema
 from auth.guard import require_auth
@@ -148,7 +148,7 @@ class StripeWebhook(MethodView):
 @blp.route("/claims/<string:claim_id>/payments")
 class ClaimPayments(MethodView):
     @require_auth(Scope.PAYMENTS_MANAGE, roles=[Role.ADMIN])
-    @idempotent
+    @idempotent_in_steps
     @blp.arguments(PayClaimSchema(), required=False)
     @blp.response(201, PaymentSchema)
     @documents_problems(404, 409, 422, 503)
@@ -180,7 +180,7 @@ class PaymentItem(MethodView):
 @blp.route("/payments/<string:payment_id>/refunds")
 class PaymentRefunds(MethodView):
     @require_auth(Scope.PAYMENTS_MANAGE, roles=[Role.ADMIN])
-    @idempotent
+    @idempotent_in_steps
     @blp.arguments(RefundCreateSchema())
     @blp.response(201, RefundSchema)
     @documents_problems(404, 409, 422, 503)

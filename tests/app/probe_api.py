@@ -16,7 +16,7 @@ from app.audit import record_audit
 from app.db import get_session
 from app.domain_errors import NotFound
 from app.etag import if_match_tags
-from app.idempotency import idempotent
+from app.idempotency import idempotent, idempotent_in_steps
 from app.pagination import PageArgsSchema, PageRequest, keyset_page, page_schema
 from app.versioning import check_if_match, version_etag
 from auth.guard import require_auth
@@ -74,6 +74,38 @@ class Commissioners(MethodView):
         )
         session.commit()
         return commissioner
+
+
+def _create_then_die(data: dict[str, Any]) -> Any:
+    """Commits a commissioner, then fails as a worker killed before it answers would."""
+    session = get_session()
+    session.add(Commissioner(**data))
+    session.commit()
+    raise RuntimeError("the worker died after its work committed")
+
+
+# Not part of `blp`: the contract tests fuzz every probe route and expect no 500s.
+dying_blp = Blueprint("probe_dying", __name__, url_prefix="/v1/_probe")
+
+
+@dying_blp.route("/commissioners/dying")
+class DyingCommissioners(MethodView):
+    @require_auth("profile")
+    @idempotent
+    @dying_blp.arguments(CommissionerSchema)
+    @dying_blp.response(201, CommissionerSchema)
+    def post(self, data: dict[str, Any]) -> Any:
+        return _create_then_die(data)
+
+
+@dying_blp.route("/commissioners/dying-in-steps")
+class DyingInStepsCommissioners(MethodView):
+    @require_auth("profile")
+    @idempotent_in_steps
+    @dying_blp.arguments(CommissionerSchema)
+    @dying_blp.response(201, CommissionerSchema)
+    def post(self, data: dict[str, Any]) -> Any:
+        return _create_then_die(data)
 
 
 @blp.route("/commissioners/<commissioner_id>")

@@ -15,6 +15,7 @@ from app.db import get_db, utcnow
 from app.idempotency import IdempotencyRecord
 from auth.models import Commissioner
 from tests.app.probe_api import blp as probe_blp
+from tests.app.probe_api import dying_blp
 from tests.app.test_errors import assert_problem
 from tests.builders import bearer_for, build_user
 
@@ -97,6 +98,43 @@ def test_expired_key_acts_again(probe_client: FlaskClient, auth, db_session) -> 
     again = probe_client.post(URL, json=BODY, headers={**auth, "Idempotency-Key": "key-5"})
     assert "Idempotent-Replayed" not in again.headers
     assert count_named(db_session, BODY["name"]) == 2
+
+
+def _claims(session: Session, key: str) -> int:
+    statement = select(func.count()).where(IdempotencyRecord.key == key)
+    return session.scalar(statement) or 0
+
+
+def test_work_and_its_stored_response_commit_together(committed_app: Flask) -> None:
+    """A worker that dies after the view's own commit, before the response is stored,
+    leaves nothing behind: a retry does the work once, never twice."""
+    committed_app.extensions["api"].register_blueprint(probe_blp)
+    committed_app.extensions["api"].register_blueprint(dying_blp)
+    session = get_db(committed_app).session_factory()
+    headers = {**bearer_for(session, build_user(session)), "Idempotency-Key": "dies"}
+    session.commit()
+    client = committed_app.test_client()
+    died = client.post(f"{URL}/dying", json=BODY, headers=headers)
+    assert died.status_code == 500
+    assert count_named(session, BODY["name"]) == 0
+    assert _claims(session, "dies") == 0
+    session.rollback()  # on SQLite, an open transaction would lock the retry out
+    retried = client.post(URL, json=BODY, headers=headers)
+    assert retried.status_code == 201
+    assert count_named(session, BODY["name"]) == 1
+    session.close()
+
+
+def test_work_in_steps_keeps_its_commits(committed_app: Flask) -> None:
+    committed_app.extensions["api"].register_blueprint(dying_blp)
+    session = get_db(committed_app).session_factory()
+    headers = {**bearer_for(session, build_user(session)), "Idempotency-Key": "steps"}
+    session.commit()
+    died = committed_app.test_client().post(f"{URL}/dying-in-steps", json=BODY, headers=headers)
+    assert died.status_code == 500
+    assert count_named(session, BODY["name"]) == 1
+    assert _claims(session, "steps") == 0
+    session.close()
 
 
 def test_concurrent_retries_act_exactly_once(committed_app: Flask) -> None:
