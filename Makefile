@@ -6,7 +6,7 @@ PORT   ?= 5000
 HOST   ?= 127.0.0.1
 export FLASK_APP := app
 
-.PHONY: install run test lint typecheck unit bench openapi contract-check contract-release clean
+.PHONY: install run test lint typecheck unit bench bench-instructions openapi contract-check contract-release clean
 
 $(BIN)/activate:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed, found " + sys.version.split()[0]'
@@ -42,6 +42,10 @@ unit:
 bench: install
 	@command -v wrk >/dev/null || apt-get install -y wrk || (echo "install wrk first" && false)
 	$(BIN)/python -m bench.run --scale $(or $(BENCH_SCALE),0.002) --duration $(or $(BENCH_SECONDS),10)
+## CPU instructions per request by journey, under valgrind (repeatable; compare changes by it)
+bench-instructions: install
+	@command -v valgrind >/dev/null || apt-get install -y valgrind || (echo "install valgrind first" && false)
+	$(BIN)/python -m bench.instructions --scale $(or $(BENCH_SCALE),0.01)
 ## Regenerate mobile_contract/openapi.json from the code (commit the diff for review)
 openapi: install
 	$(BIN)/flask write-openapi

@@ -1,0 +1,301 @@
+"""`make bench-instructions`: CPU instructions the worker executes per request, by journey.
+
+    python -m bench.instructions [--scale 0.01] [--requests 40] [--warmup 30] [--only TEXT]
+
+Throughput on a shared 2-core machine moves with the host (the same code measured 646 and
+1,762 reference requests a second on two days). Instructions do not: valgrind's callgrind
+counts them, and the same code, data and requests give the same count to within 0.1%,
+whatever else the machine is doing. So this is the figure to compare a change by; the
+wrk run (`make bench`) is the one that says what users would see.
+
+Each journey (and the reference app) runs in its own process under callgrind, in-process
+through Flask's test client with the production configuration: PostgreSQL and Redis run
+outside it and are not counted, nor is gunicorn's HTTP parsing. After the warm-up requests
+(caches filled, statements compiled) the garbage collector is paused and instrumentation
+is switched on for the measured requests only (`callgrind_control -i on/off`).
+
+Needs valgrind, the local PostgreSQL (the `choice_bench` database is recreated, as
+`make bench` does) and Redis. Prints a table and writes bench/results/instructions-<time>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import gc
+import json
+import os
+import pstats
+import random
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from bench.journeys import JOURNEYS, NO_TOKEN, REFERENCE, Journey, RequestLine
+from bench.run import (
+    DEFAULT_DATABASE_URL,
+    RESULTS,
+    ROOT,
+    bench_redis_url,
+    load,
+    product_env,
+    recreate_database,
+    require_redis,
+)
+
+_COLLECTED = re.compile(r"Collected\s*:\s*(\d+)")
+
+
+@dataclass(frozen=True)
+class Measured:
+    journey: str
+    requests: int
+    statements_per_request: float | None
+    thousand_instructions_per_request: int
+    times_reference: float | None
+    errors: int
+
+
+def _child_app(kind: str) -> tuple[Any, Any]:
+    """The app to measure and the engine whose statements are counted (None: not counted)."""
+    if kind == "reference":
+        from bench.reference_app import create_reference_app
+
+        return create_reference_app(), None
+    from app import create_app
+    from app.db import get_db
+
+    app = create_app()  # as gunicorn builds it: the configuration comes from the environment
+    return app, get_db(app).request_engine
+
+
+def _send(client: Any, line: RequestLine, index: int) -> int:
+    method, path, token, body, flags = line
+    headers = {} if token == NO_TOKEN else {"Authorization": f"Bearer {token}"}
+    if body:
+        headers["Content-Type"] = "application/json"
+    if flags == "idem":
+        headers["Idempotency-Key"] = f"bench-instructions-{index}-{secrets.token_hex(6)}"
+    response = client.open(path, method=method, headers=headers, data=body or None)
+    return int(response.status_code)
+
+
+def _callgrind(switch: str) -> None:
+    subprocess.run(["callgrind_control", "-i", switch, str(os.getpid())], check=True)
+
+
+def child(kind: str, lines_file: Path, warmup: int, result_file: Path, profile: bool) -> None:
+    """Runs inside valgrind: warm up, then instrument the measured requests only. With
+    `profile`, runs outside valgrind and prints where the measured requests' time went."""
+    from sqlalchemy import event
+
+    lines: list[RequestLine] = [tuple(x) for x in json.loads(lines_file.read_text())]
+    app, engine = _child_app(kind)
+    client = app.test_client()
+    statements = {"n": 0}
+
+    def count(*_: Any) -> None:
+        statements["n"] += 1
+
+    warm, measured = lines[:warmup], lines[warmup:]
+    for index, line in enumerate(warm):
+        _send(client, line, index)
+    if engine is not None:  # counted over a few un-instrumented requests, then removed
+        event.listen(engine, "before_cursor_execute", count)
+        for index, line in enumerate(measured[:5]):
+            _send(client, line, warmup + index)
+        event.remove(engine, "before_cursor_execute", count)
+        warm, measured = warm + measured[:5], measured[5:]
+    gc.collect()
+    gc.disable()
+    if profile:
+        profiler = cProfile.Profile()
+        profiler.enable()
+    else:
+        _callgrind("on")
+    statuses = [_send(client, line, len(warm) + i) for i, line in enumerate(measured)]
+    if profile:
+        profiler.disable()
+        stats = pstats.Stats(profiler).strip_dirs()
+        stats.sort_stats("tottime").print_stats(25)
+        stats.sort_stats("cumulative").print_stats(40)
+    else:
+        _callgrind("off")
+    gc.enable()
+    result_file.write_text(
+        json.dumps(
+            {
+                "requests": len(measured),
+                "errors": sum(1 for status in statuses if status >= 400),
+                "statements": statements["n"] / 5 if engine is not None else None,
+            }
+        )
+    )
+
+
+def _lines_for(journey: Journey, generated: Any, rng: random.Random, needed: int) -> list[Any]:
+    lines = journey.build(generated, rng)
+    if not lines:
+        return []
+    if journey.is_write:  # every write must be a new one: no line is sent twice
+        return lines[:needed] if len(lines) >= needed else []
+    return [lines[i % len(lines)] for i in range(needed)]
+
+
+def measure(
+    journey: Journey, lines: list[Any], warmup: int, env: dict[str, str], profile: bool = False
+) -> dict[str, Any]:
+    kind = "reference" if journey is REFERENCE else "product"
+    valgrind = [
+        "valgrind",
+        "--tool=callgrind",
+        "--instr-atstart=no",
+        "--callgrind-out-file=/dev/null",
+    ]
+    with tempfile.TemporaryDirectory() as folder:
+        lines_file, result_file = Path(folder) / "lines.json", Path(folder) / "result.json"
+        lines_file.write_text(json.dumps(lines))
+        completed = subprocess.run(
+            [
+                *([] if profile else valgrind),
+                sys.executable,
+                "-m",
+                "bench.instructions",
+                "--child",
+                kind,
+                "--lines",
+                str(lines_file),
+                "--warmup",
+                str(warmup),
+                "--result",
+                str(result_file),
+                *(["--profile"] if profile else []),
+            ],
+            env={**os.environ, **env},
+            cwd=ROOT,
+            capture_output=not profile,
+            text=True,
+        )
+        if profile:
+            return {}
+        found = _COLLECTED.findall(completed.stderr)
+        if completed.returncode != 0 or not found or not result_file.exists():
+            tail = "\n".join(completed.stderr.splitlines()[-20:])
+            raise RuntimeError(f"{journey.name}: the measured process failed:\n{tail}")
+        result = dict(json.loads(result_file.read_text()))
+    result["instructions"] = int(found[-1])
+    return result
+
+
+def print_table(rows: list[Measured]) -> None:
+    header = f"{'journey':<38} {'statements':>10} {'k instr/request':>16} {'x reference':>12}"
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        counted = row.statements_per_request
+        statements = "-" if counted is None else f"{counted:g}"
+        times = "-" if row.times_reference is None else f"{row.times_reference:.1f}"
+        errors = f"  ({row.errors} errors)" if row.errors else ""
+        print(
+            f"{row.journey:<38} {statements:>10} {row.thousand_instructions_per_request:>16,} "
+            f"{times:>12}{errors}"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=0.01, help="1.0 = the full dataset")
+    parser.add_argument("--requests", type=int, default=40, help="measured requests per journey")
+    parser.add_argument("--warmup", type=int, default=30, help="requests before measuring")
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--only", default=None, help="measure only journeys whose name has this")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="no valgrind: print cProfile's view of the measured requests of each journey",
+    )
+    parser.add_argument("--child", choices=["product", "reference"], help=argparse.SUPPRESS)
+    parser.add_argument("--lines", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--result", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.lines, args.warmup, args.result, args.profile)
+        return
+    for tool in ("valgrind", "callgrind_control"):
+        if shutil.which(tool) is None:
+            sys.exit(f"{tool} is not installed: apt-get install valgrind")
+
+    url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
+    require_redis(bench_redis_url())
+    recreate_database(url)
+    generated, load_seconds = load(url, args.scale, args.seed)
+    print(f"dataset at scale {args.scale} loaded in {load_seconds:.1f} s")
+    secret = secrets.token_urlsafe(48)
+    generated.secret = secret
+    env = {**product_env(url, secret), "LOG_LEVEL": "ERROR"}
+    rng = random.Random(args.seed)
+    needed = args.warmup + 5 + args.requests
+    journeys = [REFERENCE] + [j for j in JOURNEYS if not args.only or args.only in j.name]
+    planned = [(j, _lines_for(j, generated, rng, needed)) for j in journeys]
+    for journey, lines in planned:
+        if not lines:
+            print(f"skipped {journey.name}: not enough data for it at this scale")
+    planned = [(j, lines) for j, lines in planned if lines]
+
+    if args.profile:
+        for journey, lines in planned:
+            print(f"== {journey.name}")
+            measure(journey, lines, args.warmup, env, profile=True)
+        return
+    started = time.perf_counter()
+    # Instruction counts do not depend on what else runs, so both cores are used.
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        results = list(pool.map(lambda jl: measure(jl[0], jl[1], args.warmup, env), planned))
+    per_request = {
+        journey.name: result["instructions"] / max(1, result["requests"])
+        for (journey, _), result in zip(planned, results, strict=True)
+    }
+    reference = per_request[REFERENCE.name]
+    rows = [
+        Measured(
+            journey=journey.name,
+            requests=result["requests"],
+            statements_per_request=result["statements"],
+            thousand_instructions_per_request=round(per_request[journey.name] / 1000),
+            times_reference=None
+            if journey is REFERENCE
+            else round(per_request[journey.name] / reference, 2),
+            errors=result["errors"],
+        )
+        for (journey, _), result in zip(planned, results, strict=True)
+    ]
+    print_table(rows)
+    print(f"measured in {time.perf_counter() - started:.0f} s")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    result_file = RESULTS / f"instructions-{stamp}.json"
+    result_file.write_text(
+        json.dumps(
+            {
+                "scale": args.scale,
+                "requests": args.requests,
+                "warmup": args.warmup,
+                "cpu_count": os.cpu_count(),
+                "rows": [asdict(row) for row in rows],
+            },
+            indent=2,
+        )
+    )
+    print(f"written {result_file.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
