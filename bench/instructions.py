@@ -14,6 +14,12 @@ outside it and are not counted, nor is gunicorn's HTTP parsing. After the warm-u
 (caches filled, statements compiled) the garbage collector is paused and instrumentation
 is switched on for the measured requests only (`callgrind_control -i on/off`).
 
+A second pass over other requests of the same journey, outside valgrind, counts the SQL
+statements a request runs and the CPU time the PostgreSQL backends serving them used
+(/proc/<pid>/schedstat, microseconds a request): the database's share of the cost, which
+the worker's instructions do not show. PostgreSQL's background processes are not included,
+and this figure moves with the host as a time does.
+
 Needs valgrind, the local PostgreSQL (the `choice_bench` database is recreated, as
 `make bench` does) and Redis. Prints a table and writes bench/results/instructions-<time>.json.
 """
@@ -58,18 +64,20 @@ _COLLECTED = re.compile(r"Collected\s*:\s*(\d+)")
 class Measured:
     journey: str
     requests: int
-    statements_per_request: float | None
+    statements_per_request: float
     thousand_instructions_per_request: int
     times_reference: float | None
+    database_cpu_us_per_request: int
     errors: int
 
 
 def _child_app(kind: str) -> tuple[Any, Any]:
-    """The app to measure and the engine whose statements are counted (None: not counted)."""
+    """The app to measure and the engine its requests use."""
     if kind == "reference":
         from bench.reference_app import create_reference_app
 
-        return create_reference_app(), None
+        app = create_reference_app()
+        return app, app.extensions["engine"]
     from app import create_app
     from app.db import get_db
 
@@ -92,121 +100,152 @@ def _callgrind(switch: str) -> None:
     subprocess.run(["callgrind_control", "-i", switch, str(os.getpid())], check=True)
 
 
-def child(kind: str, lines_file: Path, warmup: int, result_file: Path, profile: bool) -> None:
-    """Runs inside valgrind: warm up, then instrument the measured requests only. With
-    `profile`, runs outside valgrind and prints where the measured requests' time went."""
+def _backend_cpu_ns(pids: set[int]) -> int:
+    """CPU time the given PostgreSQL backends have used (the first field of schedstat)."""
+    return sum(int(Path(f"/proc/{pid}/schedstat").read_text().split()[0]) for pid in pids)
+
+
+def child(kind: str, mode: str, lines_file: Path, warmup: int, result_file: Path) -> None:
+    """Warm up, then measure the rest of the lines in one of three modes:
+
+    - "instructions" (inside valgrind): instrumentation on for the measured requests only,
+      and nothing else hooked in, so the count is the requests' own;
+    - "database" (outside valgrind: under it, PostgreSQL's backend idles between
+      statements far longer than it would and each wake-up costs it more): SQL statements
+      a request and the CPU time of the PostgreSQL backends that served them;
+    - "profile": cProfile's view of the measured requests, and the first one's SQL.
+    """
     from sqlalchemy import event
 
     lines: list[RequestLine] = [tuple(x) for x in json.loads(lines_file.read_text())]
     app, engine = _child_app(kind)
     client = app.test_client()
     statements = {"n": 0}
+    backends: set[int] = set()
+    show_sql = {"on": False}
 
-    def count(*_: Any) -> None:
+    def count(_conn: Any, _cursor: Any, sql: str, *_: Any) -> None:
         statements["n"] += 1
+        if show_sql["on"]:
+            print(f"-- statement {statements['n']}\n{sql}\n")
 
+    def note_backend(dbapi_connection: Any, *_: Any) -> None:
+        backends.add(dbapi_connection.info.backend_pid)
+
+    if mode != "instructions":
+        event.listen(engine, "before_cursor_execute", count)
+        event.listen(engine, "checkout", note_backend)
     warm, measured = lines[:warmup], lines[warmup:]
     for index, line in enumerate(warm):
         _send(client, line, index)
-    if engine is not None:  # counted over a few un-instrumented requests, then removed
-        event.listen(engine, "before_cursor_execute", count)
-        for index, line in enumerate(measured[:5]):
-            _send(client, line, warmup + index)
-        event.remove(engine, "before_cursor_execute", count)
-        warm, measured = warm + measured[:5], measured[5:]
+    statements["n"] = 0
     gc.collect()
     gc.disable()
-    if profile:
+    database_cpu = _backend_cpu_ns(backends)
+    if mode == "instructions":
+        _callgrind("on")
+        statuses = [_send(client, line, warmup + i) for i, line in enumerate(measured)]
+        _callgrind("off")
+    elif mode == "profile":
+        show_sql["on"] = True
+        _send(client, measured[0], warmup)
+        show_sql["on"] = False
         profiler = cProfile.Profile()
         profiler.enable()
-    else:
-        _callgrind("on")
-    statuses = [_send(client, line, len(warm) + i) for i, line in enumerate(measured)]
-    if profile:
+        statuses = [_send(client, line, warmup + 1 + i) for i, line in enumerate(measured[1:])]
         profiler.disable()
         stats = pstats.Stats(profiler).strip_dirs()
         stats.sort_stats("tottime").print_stats(25)
         stats.sort_stats("cumulative").print_stats(40)
     else:
-        _callgrind("off")
+        statuses = [_send(client, line, warmup + i) for i, line in enumerate(measured)]
+    database_cpu = _backend_cpu_ns(backends) - database_cpu
     gc.enable()
     result_file.write_text(
         json.dumps(
             {
                 "requests": len(measured),
                 "errors": sum(1 for status in statuses if status >= 400),
-                "statements": statements["n"] / 5 if engine is not None else None,
+                "statements": statements["n"] / len(measured),
+                "database_cpu_ns": database_cpu,
             }
         )
     )
 
 
-def _lines_for(journey: Journey, generated: Any, rng: random.Random, needed: int) -> list[Any]:
+def _lines_for(
+    journey: Journey, generated: Any, rng: random.Random, needed: int, passes: int
+) -> list[list[Any]]:
+    """The lines for each pass; a write is never sent twice (a replay would not measure it)."""
     lines = journey.build(generated, rng)
     if not lines:
         return []
-    if journey.is_write:  # every write must be a new one: no line is sent twice
-        return lines[:needed] if len(lines) >= needed else []
-    return [lines[i % len(lines)] for i in range(needed)]
+    if journey.is_write:
+        if len(lines) < needed * passes:
+            return []
+        return [lines[i * needed : (i + 1) * needed] for i in range(passes)]
+    return [[lines[i % len(lines)] for i in range(needed)]] * passes
+
+
+_VALGRIND = ["valgrind", "--tool=callgrind", "--instr-atstart=no", "--callgrind-out-file=/dev/null"]
 
 
 def measure(
-    journey: Journey, lines: list[Any], warmup: int, env: dict[str, str], profile: bool = False
+    journey: Journey, lines: list[Any], warmup: int, env: dict[str, str], mode: str
 ) -> dict[str, Any]:
     kind = "reference" if journey is REFERENCE else "product"
-    valgrind = [
-        "valgrind",
-        "--tool=callgrind",
-        "--instr-atstart=no",
-        "--callgrind-out-file=/dev/null",
-    ]
     with tempfile.TemporaryDirectory() as folder:
         lines_file, result_file = Path(folder) / "lines.json", Path(folder) / "result.json"
         lines_file.write_text(json.dumps(lines))
         completed = subprocess.run(
             [
-                *([] if profile else valgrind),
+                *(_VALGRIND if mode == "instructions" else []),
                 sys.executable,
                 "-m",
                 "bench.instructions",
                 "--child",
                 kind,
+                "--mode",
+                mode,
                 "--lines",
                 str(lines_file),
                 "--warmup",
                 str(warmup),
                 "--result",
                 str(result_file),
-                *(["--profile"] if profile else []),
             ],
             env={**os.environ, **env},
             cwd=ROOT,
-            capture_output=not profile,
+            capture_output=mode != "profile",
             text=True,
         )
-        if profile:
+        if mode == "profile":
             return {}
         found = _COLLECTED.findall(completed.stderr)
-        if completed.returncode != 0 or not found or not result_file.exists():
+        failed = mode == "instructions" and not found
+        if failed or completed.returncode != 0 or not result_file.exists():
             tail = "\n".join(completed.stderr.splitlines()[-20:])
             raise RuntimeError(f"{journey.name}: the measured process failed:\n{tail}")
         result = dict(json.loads(result_file.read_text()))
-    result["instructions"] = int(found[-1])
+    if mode == "instructions":
+        result["instructions"] = int(found[-1])
     return result
 
 
 def print_table(rows: list[Measured]) -> None:
-    header = f"{'journey':<38} {'statements':>10} {'k instr/request':>16} {'x reference':>12}"
+    header = (
+        f"{'journey':<38} {'statements':>10} {'k instr/request':>16} {'x reference':>12} "
+        f"{'PostgreSQL CPU us':>18}"
+    )
     print(header)
     print("-" * len(header))
     for row in rows:
-        counted = row.statements_per_request
-        statements = "-" if counted is None else f"{counted:g}"
         times = "-" if row.times_reference is None else f"{row.times_reference:.1f}"
         errors = f"  ({row.errors} errors)" if row.errors else ""
         print(
-            f"{row.journey:<38} {statements:>10} {row.thousand_instructions_per_request:>16,} "
-            f"{times:>12}{errors}"
+            f"{row.journey:<38} {row.statements_per_request:>10g} "
+            f"{row.thousand_instructions_per_request:>16,} {times:>12} "
+            f"{row.database_cpu_us_per_request:>18,}{errors}"
         )
 
 
@@ -223,11 +262,12 @@ def main() -> None:
         help="no valgrind: print cProfile's view of the measured requests of each journey",
     )
     parser.add_argument("--child", choices=["product", "reference"], help=argparse.SUPPRESS)
+    parser.add_argument("--mode", help=argparse.SUPPRESS)
     parser.add_argument("--lines", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--result", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child, args.lines, args.warmup, args.result, args.profile)
+        child(args.child, args.mode, args.lines, args.warmup, args.result)
         return
     for tool in ("valgrind", "callgrind_control"):
         if shutil.which(tool) is None:
@@ -242,23 +282,32 @@ def main() -> None:
     generated.secret = secret
     env = {**product_env(url, secret), "LOG_LEVEL": "ERROR"}
     rng = random.Random(args.seed)
-    needed = args.warmup + 5 + args.requests
+    needed = args.warmup + args.requests
     journeys = [REFERENCE] + [j for j in JOURNEYS if not args.only or args.only in j.name]
-    planned = [(j, _lines_for(j, generated, rng, needed)) for j in journeys]
-    for journey, lines in planned:
-        if not lines:
+    planned = [(j, _lines_for(j, generated, rng, needed, passes=2)) for j in journeys]
+    for journey, passes in planned:
+        if not passes:
             print(f"skipped {journey.name}: not enough data for it at this scale")
-    planned = [(j, lines) for j, lines in planned if lines]
+    planned = [(j, passes) for j, passes in planned if passes]
 
     if args.profile:
-        for journey, lines in planned:
+        for journey, passes in planned:
             print(f"== {journey.name}")
-            measure(journey, lines, args.warmup, env, profile=True)
+            measure(journey, passes[0], args.warmup, env, "profile")
         return
     started = time.perf_counter()
-    # Instruction counts do not depend on what else runs, so both cores are used.
+    # Instruction counts do not depend on what else runs, so both cores are used; the
+    # database's CPU is measured afterwards, one journey at a time.
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        results = list(pool.map(lambda jl: measure(jl[0], jl[1], args.warmup, env), planned))
+        results = list(
+            pool.map(lambda jp: measure(jp[0], jp[1][0], args.warmup, env, "instructions"), planned)
+        )
+    for (journey, passes), result in zip(planned, results, strict=True):
+        database = measure(journey, passes[1], args.warmup, env, "database")
+        result.update(
+            statements=database["statements"], database_cpu_ns=database["database_cpu_ns"]
+        )
+        result["errors"] += database["errors"]
     per_request = {
         journey.name: result["instructions"] / max(1, result["requests"])
         for (journey, _), result in zip(planned, results, strict=True)
@@ -270,6 +319,9 @@ def main() -> None:
             requests=result["requests"],
             statements_per_request=result["statements"],
             thousand_instructions_per_request=round(per_request[journey.name] / 1000),
+            database_cpu_us_per_request=round(
+                result["database_cpu_ns"] / 1000 / max(1, result["requests"])
+            ),
             times_reference=None
             if journey is REFERENCE
             else round(per_request[journey.name] / reference, 2),

@@ -19,6 +19,7 @@ def create_reference_app() -> Flask:
     app = Flask(__name__)
     engine = create_engine(os.environ["DATABASE_URL"], pool_pre_ping=True)
     factory = sessionmaker(engine)
+    app.extensions["engine"] = engine  # for bench/instructions.py's PostgreSQL CPU figure
 
     @app.get("/ref/<person_id>")
     def read_person(person_id: str) -> Any:
