@@ -11,7 +11,7 @@ Anything else is a 404, so ids cannot be probed.
 from __future__ import annotations
 
 from sqlalchemy import ColumnElement, false, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from app.domain_errors import InsufficientScope, NotFound
 from auth.actor import Actor
@@ -68,8 +68,9 @@ def require_staffed_service(session: Session, actor: Actor, service_id: str) -> 
 
 
 def require_metrics_access(session: Session, actor: Actor, service_id: str) -> IpsService:
-    """The service, if the actor runs it or is an admin of its commissioner; otherwise 404."""
-    service = session.get(IpsService, service_id)
+    """The service, if the actor runs it or is an admin of its commissioner; otherwise 404.
+    Its areas load only if asked for: no measure needs them."""
+    service = session.get(IpsService, service_id, options=[lazyload(IpsService.areas)])
     if service is None:
         raise NotFound("No such IPS service.")
     if runs_service(actor, service):

@@ -9,14 +9,13 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from app.domain_errors import ValidationFailed
 from auth.actor import Actor
 from auth.models import User
 from employment.access import require_metrics_access
-from employment.jobs.follow_along import last_support_dates
 from employment.metrics.measures import (
     Facts,
     JobFacts,
@@ -49,130 +48,178 @@ def _period(start: date, end: date) -> Period:
     return Period(start, end)
 
 
+# The facts are read with four statements built once (values bound at execution): plain
+# rows, not ORM objects, and each referral's and job's latest dates aggregated in the same
+# statement. A service holds thousands of referrals and this runs on every metrics read.
+_OF_SERVICE = select(Referral.id).where(Referral.service_id == bindparam("service_id"))
+
+_FIRST_EMPLOYER_CONTACT = (
+    select(
+        EmployerContactPerson.referral_id.label("referral_id"),
+        func.min(EmployerContact.occurred_on).label("day"),
+    )
+    .join(EmployerContact, EmployerContact.id == EmployerContactPerson.employer_contact_id)
+    .join(Referral, Referral.id == EmployerContactPerson.referral_id)
+    .where(
+        Referral.service_id == bindparam("service_id"),
+        EmployerContact.face_to_face.is_(True),
+        EmployerContact.occurred_on >= Referral.accepted_on,
+    )
+    .group_by(EmployerContactPerson.referral_id)
+    .subquery()
+)
+
+_LAST_DIRECT_CONTACT = (
+    select(Contact.referral_id.label("referral_id"), func.max(Contact.occurred_on).label("day"))
+    .where(
+        Contact.referral_id.in_(_OF_SERVICE),
+        Contact.with_whom == "person",
+        Contact.occurred_on <= bindparam("end"),
+    )
+    .group_by(Contact.referral_id)
+    .subquery()
+)
+
+_REFERRAL_FACTS = (
+    select(
+        Referral.id,
+        Referral.specialist_id,
+        Referral.in_work_at_referral,
+        Referral.accepted_on,
+        Referral.first_contact_on,
+        Referral.discharged_on,
+        _FIRST_EMPLOYER_CONTACT.c.day,
+        _LAST_DIRECT_CONTACT.c.day,
+    )
+    .outerjoin(_FIRST_EMPLOYER_CONTACT, _FIRST_EMPLOYER_CONTACT.c.referral_id == Referral.id)
+    .outerjoin(_LAST_DIRECT_CONTACT, _LAST_DIRECT_CONTACT.c.referral_id == Referral.id)
+    .where(Referral.service_id == bindparam("service_id"))
+)
+
+_LAST_SUPPORT = (
+    select(func.max(Contact.occurred_on))
+    .where(Contact.job_id == Job.id, Contact.occurred_on <= bindparam("end"))
+    .scalar_subquery()
+)
+
+_JOB_FACTS = (
+    select(
+        Job.id,
+        Job.referral_id,
+        Job.start_date,
+        Job.hours_per_week,
+        Job.hourly_pay_pence,
+        Job.minimum_wage_pence,
+        Job.is_competitive | Job.is_self_employment,
+        Job.four_paid_hours_on,
+        Job.end_date,
+        _LAST_SUPPORT,
+    )
+    .join(Referral, Referral.id == Job.referral_id)
+    .where(Referral.service_id == bindparam("service_id"))
+)
+
+_FACE_TO_FACE_EMPLOYER_CONTACTS = (
+    select(func.count())
+    .where(
+        EmployerContact.specialist_id == EmploymentSpecialist.id,
+        EmployerContact.service_id == bindparam("service_id"),
+        EmployerContact.face_to_face.is_(True),
+        EmployerContact.occurred_on >= bindparam("start"),
+        EmployerContact.occurred_on <= bindparam("end"),
+    )
+    .scalar_subquery()
+)
+
+_SPECIALIST_FACTS = (
+    select(
+        EmploymentSpecialist.id,
+        EmploymentSpecialist.fte,
+        _FACE_TO_FACE_EMPLOYER_CONTACTS,
+        func.coalesce(User.display_name, ""),
+    )
+    .outerjoin(User, User.id == EmploymentSpecialist.user_id)
+    .where(
+        EmploymentSpecialist.service_id == bindparam("service_id"),
+        EmploymentSpecialist.is_active.is_(True),
+    )
+    .order_by(EmploymentSpecialist.created_at, EmploymentSpecialist.id)
+)
+
+_RULE_FACTS = (
+    select(
+        OutcomeRule.name,
+        OutcomeRule.min_hours_per_week,
+        OutcomeRule.weeks_required,
+        OutcomeRule.within_weeks,
+        OutcomeRule.min_hourly_pay_pence,
+        OutcomeRule.requires_minimum_wage,
+    )
+    .where(OutcomeRule.service_id == bindparam("service_id"))
+    .order_by(OutcomeRule.name)
+)
+
+
 def _referral_facts(session: Session, service: IpsService, end: date) -> list[ReferralFacts]:
-    # Plain rows, not ORM objects, and sub-selects, not lists of ids as parameters: a
-    # service holds thousands of referrals and this runs on every metrics read.
-    of_service = select(Referral.id).where(Referral.service_id == service.id)
-    referrals = session.execute(
-        select(
-            Referral.id,
-            Referral.specialist_id,
-            Referral.in_work_at_referral,
-            Referral.accepted_on,
-            Referral.first_contact_on,
-            Referral.discharged_on,
-        ).where(Referral.service_id == service.id)
-    ).all()
-    first_employer: dict[str, date] = {}
-    for referral_id, occurred_on, accepted_on in session.execute(
-        select(EmployerContactPerson.referral_id, EmployerContact.occurred_on, Referral.accepted_on)
-        .join(EmployerContact, EmployerContact.id == EmployerContactPerson.employer_contact_id)
-        .join(Referral, Referral.id == EmployerContactPerson.referral_id)
-        .where(Referral.service_id == service.id, EmployerContact.face_to_face.is_(True))
-    ):
-        if accepted_on is not None and occurred_on >= accepted_on:
-            first_employer[referral_id] = min(
-                first_employer.get(referral_id, date.max), occurred_on
-            )
-    last_direct: dict[str, date] = {
-        referral_id: day
-        for referral_id, day in session.execute(
-            select(Contact.referral_id, func.max(Contact.occurred_on))
-            .where(
-                Contact.referral_id.in_(of_service),
-                Contact.with_whom == "person",
-                Contact.occurred_on <= end,
-            )
-            .group_by(Contact.referral_id)
-        )
-    }
-    return [
-        ReferralFacts(
-            id=r.id,
-            specialist_id=r.specialist_id,
-            in_work_at_referral=r.in_work_at_referral,
-            accepted_on=r.accepted_on,
-            first_contact_on=r.first_contact_on,
-            discharged_on=r.discharged_on,
-            first_employer_contact_on=first_employer.get(r.id),
-            last_direct_contact_on=last_direct.get(r.id),
-        )
-        for r in referrals
-    ]
+    rows = session.execute(_REFERRAL_FACTS, {"service_id": service.id, "end": end})
+    return [ReferralFacts(*row) for row in rows]
 
 
 def _job_facts(session: Session, service: IpsService, end: date) -> list[JobFacts]:
-    jobs = session.scalars(
-        select(Job)
-        .join(Referral, Referral.id == Job.referral_id)
-        .where(Referral.service_id == service.id)
-    ).all()
-    support = last_support_dates(session, [j.id for j in jobs], end)
+    rows = session.execute(_JOB_FACTS, {"service_id": service.id, "end": end})
     return [
         JobFacts(
-            id=j.id,
-            referral_id=j.referral_id,
-            start_date=j.start_date,
-            hours_per_week=Decimal(j.hours_per_week),
-            hourly_pay_pence=j.hourly_pay_pence,
-            minimum_wage_pence=j.minimum_wage_pence,
-            counts_as_job=j.is_competitive or j.is_self_employment,
-            four_paid_hours_on=j.four_paid_hours_on,
-            end_date=j.end_date,
-            last_support_on=support.get(j.id),
+            id=job_id,
+            referral_id=referral_id,
+            start_date=start_date,
+            hours_per_week=Decimal(hours_per_week),
+            hourly_pay_pence=hourly_pay_pence,
+            minimum_wage_pence=minimum_wage_pence,
+            counts_as_job=bool(counts_as_job),
+            four_paid_hours_on=four_paid_hours_on,
+            end_date=end_date,
+            last_support_on=last_support_on,
         )
-        for j in jobs
+        for (
+            job_id,
+            referral_id,
+            start_date,
+            hours_per_week,
+            hourly_pay_pence,
+            minimum_wage_pence,
+            counts_as_job,
+            four_paid_hours_on,
+            end_date,
+            last_support_on,
+        ) in rows
     ]
 
 
 def _specialist_facts(
     session: Session, service: IpsService, period: Period
 ) -> tuple[list[SpecialistFacts], dict[str, str]]:
-    specialists = session.scalars(
-        select(EmploymentSpecialist).where(
-            EmploymentSpecialist.service_id == service.id, EmploymentSpecialist.is_active.is_(True)
-        )
+    rows = session.execute(
+        _SPECIALIST_FACTS, {"service_id": service.id, "start": period.start, "end": period.end}
     ).all()
-    contacts = dict(
-        session.execute(
-            select(EmployerContact.specialist_id, func.count())
-            .where(
-                EmployerContact.service_id == service.id,
-                EmployerContact.face_to_face.is_(True),
-                EmployerContact.occurred_on >= period.start,
-                EmployerContact.occurred_on <= period.end,
-            )
-            .group_by(EmployerContact.specialist_id)
-        ).all()
-    )
-    names = dict(
-        session.execute(
-            select(User.id, User.display_name).where(User.id.in_([s.user_id for s in specialists]))
-        ).all()
-    )
     facts = [
-        SpecialistFacts(
-            id=s.id, fte=Decimal(s.fte), face_to_face_employer_contacts=int(contacts.get(s.id, 0))
-        )
-        for s in specialists
+        SpecialistFacts(id=specialist_id, fte=Decimal(fte), face_to_face_employer_contacts=count)
+        for specialist_id, fte, count, _name in rows
     ]
-    return facts, {s.id: names.get(s.user_id, "") for s in specialists}
+    return facts, {specialist_id: name for specialist_id, _fte, _count, name in rows}
 
 
 def _rule_facts(session: Session, service: IpsService) -> list[OutcomeRuleFacts]:
-    rules = session.scalars(
-        select(OutcomeRule).where(OutcomeRule.service_id == service.id).order_by(OutcomeRule.name)
-    ).all()
+    rows = session.execute(_RULE_FACTS, {"service_id": service.id})
     return [
         OutcomeRuleFacts(
-            name=r.name,
-            min_hours_per_week=Decimal(r.min_hours_per_week),
-            weeks_required=r.weeks_required,
-            within_weeks=r.within_weeks,
-            min_hourly_pay_pence=r.min_hourly_pay_pence,
-            requires_minimum_wage=r.requires_minimum_wage,
+            name=name,
+            min_hours_per_week=Decimal(min_hours),
+            weeks_required=weeks_required,
+            within_weeks=within_weeks,
+            min_hourly_pay_pence=min_pay,
+            requires_minimum_wage=requires_minimum_wage,
         )
-        for r in rules
+        for name, min_hours, weeks_required, within_weeks, min_pay, requires_minimum_wage in rows
     ]
 
 

@@ -24,7 +24,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from auth.models import Commissioner
+from auth.models import Commissioner, User
 from employment.metrics.measures import financial_year_start, rolling_year_start
 from employment.models import (
     Contact,
@@ -152,6 +152,7 @@ def example(db_session: Session):  # type: ignore[no-untyped-def]
     # In-work support
     _contact(s, r1, "2025-06-01", j1)  # monthly after the first month: due 07-02
     _contact(s, r3, "2025-05-29", j3)  # due 06-29: overdue on 06-30
+    _contact(s, r3, "2025-07-01", j3)  # after the period end: does not make it on time
     _contact(s, r5, "2025-06-23", j5d)  # first month, weekly: due 06-30, on time
 
     employer = Employer(service_id=service.id, name="Kirkstall Bakery")
@@ -194,7 +195,7 @@ def example(db_session: Session):  # type: ignore[no-untyped-def]
     }
 
 
-def test_every_measure_matches_the_hand_worked_example(client: FlaskClient, example):  # type: ignore[no-untyped-def]
+def test_every_measure_matches_the_hand_worked_example(client: FlaskClient, db_session, example):  # type: ignore[no-untyped-def]
     response = client.get(
         f"/v1/employment/services/{example['service'].id}/metrics?{PERIOD}",
         headers=example["staff"],
@@ -248,6 +249,9 @@ def test_every_measure_matches_the_hand_worked_example(client: FlaskClient, exam
     assert by[example["a"].id]["employer_contacts"]["face_to_face"] == 2
     assert by[example["a"].id]["job_starts"] == {"all": 2, "first": 1}
     assert by[example["b"].id]["job_starts"] == {"all": 1, "first": 1}
+    for specialist in (example["a"], example["b"]):
+        user = db_session.get(User, specialist.user_id)
+        assert by[specialist.id]["display_name"] == user.display_name
 
 
 def test_shifting_the_period_moves_each_boundary(client, example):  # type: ignore[no-untyped-def]
