@@ -4,12 +4,10 @@ ORM objects cost more CPU than the queries. Writes and single offers use the ORM
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, Select, bindparam, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Row, Select, func, select
 
 from budgets.providers.models import ProviderOrganisation
 from budgets.providers.offers.models import (
@@ -23,38 +21,33 @@ from budgets.providers.offers.models import (
 
 # Every column but the (deferred, never shown) text-search document.
 _COLUMNS = [column for column in Offer.__table__.c if column.key != "search_document"]
-_IN_PERSON_AREAS = (
-    select(OfferArea.offer_id, OfferArea.code)
-    .where(
-        OfferArea.offer_id.in_(bindparam("offer_ids", expanding=True)),
-        OfferArea.via == DeliveryMode.IN_PERSON,
-    )
-    .order_by(OfferArea.offer_id, OfferArea.code)
+# The districts an offer reaches in person, space-separated, read with the offer itself.
+# PostgreSQL runs the sub-select for the page's rows only (after the sort and the limit).
+_IN_PERSON_AREA_CODES = (
+    select(func.aggregate_strings(OfferArea.code, " "))
+    .where(OfferArea.offer_id == Offer.id, OfferArea.via == DeliveryMode.IN_PERSON)
+    .scalar_subquery()
+    .label("in_person_area_codes")
 )
 
 
 def offer_rows() -> Select[Any]:
-    """Offers' columns with their organisation's name (filter on either table)."""
-    return select(*_COLUMNS, ProviderOrganisation.name.label("organisation_name")).join(
-        ProviderOrganisation, ProviderOrganisation.id == Offer.organisation_id
-    )
+    """Offers' columns with their organisation's name and in-person areas (filter on the
+    offer or its organisation)."""
+    return select(
+        *_COLUMNS, ProviderOrganisation.name.label("organisation_name"), _IN_PERSON_AREA_CODES
+    ).join(ProviderOrganisation, ProviderOrganisation.id == Offer.organisation_id)
 
 
-def offer_views(session: Session, rows: Sequence[Row[Any]]) -> list[dict[str, Any]]:
-    """The rows as `OfferSchema` dumps them, with their in-person areas (one query)."""
-    areas: dict[str, list[str]] = defaultdict(list)
-    if rows:
-        for offer_id, code in session.connection().execute(
-            _IN_PERSON_AREAS, {"offer_ids": [row.id for row in rows]}
-        ):
-            areas[offer_id].append(code)
+def offer_views(rows: Sequence[Row[Any]]) -> list[dict[str, Any]]:
+    """The rows as `OfferSchema` dumps them."""
     return [
         {
             **row._mapping,
             "delivery_modes": delivery_modes(row),
             "price": price(row),
             "cancellation_terms": cancellation_terms(row),
-            "area_codes": areas[row.id],
+            "area_codes": sorted((row.in_person_area_codes or "").split()),
         }
         for row in rows
     ]

@@ -257,4 +257,4 @@ def search_offers(
     if len(rows) > page.limit:
         rows = rows[: page.limit]
         next_cursor = page.codec.encode(scope, [getattr(rows[-1], k) for k in statement.keys])
-    return Page(items=offer_views(session, rows), next_cursor=next_cursor)
+    return Page(items=offer_views(rows), next_cursor=next_cursor)
