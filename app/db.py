@@ -239,7 +239,7 @@ class Database:
     def use_engine(self, engine: Engine) -> None:
         """Bind both session factories to this engine."""
         self.engine = engine
-        self.session_factory: Callable[[], Session] = sessionmaker(
+        self.session_factory: Callable[[], WorkSession] = sessionmaker(
             bind=engine, class_=WorkSession, expire_on_commit=False
         )
         self.request_engine = engine
@@ -248,7 +248,7 @@ class Database:
             # "AUTOCOMMIT")`: that shares the pool but sets and resets the isolation level
             # on every checkout and checkin: about 3% of a read's instructions in the worker.
             self.request_engine = request_engine_for(engine)
-        self.request_session_factory: Callable[[], Session] = sessionmaker(
+        self.request_session_factory: Callable[[], WorkSession] = sessionmaker(
             bind=self.request_engine, class_=WorkSession, expire_on_commit=False
         )
 
@@ -262,7 +262,7 @@ def get_db(app: Flask | None = None) -> Database:
     return (app or current_app).extensions["db"]
 
 
-def get_session() -> Session:
+def get_session() -> WorkSession:
     """The session for this request (or app context), created on first use."""
     if "db_session" not in g:
         db = get_db()

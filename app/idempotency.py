@@ -41,7 +41,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from app.db import STANDS_ALONE, Base, IdMixin, WorkSession, get_session, new_id, utcnow
+from app.db import STANDS_ALONE, Base, IdMixin, get_session, new_id, utcnow
 from app.domain_errors import BadRequest, DomainError
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -228,7 +228,7 @@ def _run_once(view: Callable[..., Any], *, hold_commits: bool) -> Callable[..., 
         record_id = claimed
         try:
             if hold_commits:
-                with cast(WorkSession, session).commits_held():
+                with session.commits_held():
                     response = make_response(view(*args, **kwargs))
             else:
                 response = make_response(view(*args, **kwargs))
