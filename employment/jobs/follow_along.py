@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from app.pagination import PageRequest, keyset_page
@@ -36,16 +36,23 @@ def follow_along_status(start_date: date, last_support_on: date | None, as_of: d
     return FollowAlong(last_support_on=last_support_on, due_by=due_by, overdue=as_of > due_by)
 
 
+# A job's latest in-work support contact on or before `as_of` (bound at execution): the
+# one definition the follow-along list and the service measures both use.
+LAST_SUPPORT_ON = (
+    select(func.max(Contact.occurred_on))
+    .where(Contact.job_id == Job.id, Contact.occurred_on <= bindparam("as_of"))
+    .scalar_subquery()
+)
+
+
 def last_support_dates(session: Session, job_ids: list[str], as_of: date) -> dict[str, date]:
     """The latest in-work support contact for each job, on or before a date."""
     if not job_ids:
         return {}
     rows = session.execute(
-        select(Contact.job_id, func.max(Contact.occurred_on))
-        .where(Contact.job_id.in_(job_ids), Contact.occurred_on <= as_of)
-        .group_by(Contact.job_id)
+        select(Job.id, LAST_SUPPORT_ON).where(Job.id.in_(job_ids)), {"as_of": as_of}
     ).all()
-    return {job_id: day for job_id, day in rows if job_id}
+    return {job_id: day for job_id, day in rows if day}
 
 
 def follow_along(

@@ -16,6 +16,7 @@ from app.domain_errors import ValidationFailed
 from auth.actor import Actor
 from auth.models import User
 from employment.access import require_metrics_access
+from employment.jobs.follow_along import LAST_SUPPORT_ON
 from employment.metrics.measures import (
     Facts,
     JobFacts,
@@ -96,12 +97,6 @@ _REFERRAL_FACTS = (
     .where(Referral.service_id == bindparam("service_id"))
 )
 
-_LAST_SUPPORT = (
-    select(func.max(Contact.occurred_on))
-    .where(Contact.job_id == Job.id, Contact.occurred_on <= bindparam("end"))
-    .scalar_subquery()
-)
-
 _JOB_FACTS = (
     select(
         Job.id,
@@ -113,7 +108,7 @@ _JOB_FACTS = (
         Job.is_competitive | Job.is_self_employment,
         Job.four_paid_hours_on,
         Job.end_date,
-        _LAST_SUPPORT,
+        LAST_SUPPORT_ON,
     )
     .join(Referral, Referral.id == Job.referral_id)
     .where(Referral.service_id == bindparam("service_id"))
@@ -166,7 +161,7 @@ def _referral_facts(session: Session, service: IpsService, end: date) -> list[Re
 
 
 def _job_facts(session: Session, service: IpsService, end: date) -> list[JobFacts]:
-    rows = session.execute(_JOB_FACTS, {"service_id": service.id, "end": end})
+    rows = session.execute(_JOB_FACTS, {"service_id": service.id, "as_of": end})
     return [
         JobFacts(
             id=job_id,
