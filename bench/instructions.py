@@ -45,7 +45,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.journeys import JOURNEYS, NO_TOKEN, REFERENCE, Journey, RequestLine
+from bench.journeys import JOURNEYS, REFERENCE, Journey, RequestLine, send_in_process
 from bench.run import (
     DEFAULT_DATABASE_URL,
     RESULTS,
@@ -86,14 +86,7 @@ def _child_app(kind: str) -> tuple[Any, Any]:
 
 
 def _send(client: Any, line: RequestLine, index: int) -> int:
-    method, path, token, body, flags = line
-    headers = {} if token == NO_TOKEN else {"Authorization": f"Bearer {token}"}
-    if body:
-        headers["Content-Type"] = "application/json"
-    if flags == "idem":
-        headers["Idempotency-Key"] = f"bench-instructions-{index}-{secrets.token_hex(6)}"
-    response = client.open(path, method=method, headers=headers, data=body or None)
-    return int(response.status_code)
+    return send_in_process(client, line, f"bench-instructions-{index}-{secrets.token_hex(6)}")
 
 
 def _callgrind(switch: str) -> None:

@@ -13,6 +13,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 from urllib.parse import urlencode
 
 from app.pagination import CursorCodec
@@ -31,6 +32,20 @@ class Journey:
     name: str
     is_write: bool
     build: Callable[[Generated, random.Random], list[RequestLine]]
+
+
+def send_in_process(client: Any, line: RequestLine, idempotency_key: str) -> int:
+    """Send a request line through a Flask test client, as a real client would: a bearer
+    token unless it is NO_TOKEN, a JSON content type only with a body, and the given
+    Idempotency-Key on a write flagged "idem". Returns the status code."""
+    method, path, token, body, flags = line
+    headers = {} if token == NO_TOKEN else {"Authorization": f"Bearer {token}"}
+    if body:
+        headers["Content-Type"] = "application/json"
+    if flags == "idem":
+        headers["Idempotency-Key"] = idempotency_key
+    response = client.open(path, method=method, headers=headers, data=body or None)
+    return int(response.status_code)
 
 
 def _get(path: str, token: str) -> RequestLine:

@@ -36,7 +36,7 @@ from app.schema_migrations import upgrade_to_head
 from bench.concurrency import ConcurrencyResult, many_budgets, one_budget
 from bench.concurrency import print_results as print_concurrency
 from bench.dataset import LOAD_STEPS, Generated, Sizes
-from bench.journeys import JOURNEYS, REFERENCE, Journey, RequestLine
+from bench.journeys import JOURNEYS, REFERENCE, Journey, RequestLine, send_in_process
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -224,11 +224,8 @@ def queries_per_request(url: str, secret: str, lines: list[RequestLine], sample:
     event.listen(engine, "before_cursor_execute", count)
     client = app.test_client()
     chosen = lines[-sample:]
-    for i, (method, path, token, body, flags) in enumerate(chosen):
-        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-        if flags == "idem":
-            headers["Idempotency-Key"] = f"bench-count-{secrets.token_hex(8)}-{i}"
-        client.open(path, method=method, headers=headers, data=body or None)
+    for i, line in enumerate(chosen):
+        send_in_process(client, line, f"bench-count-{secrets.token_hex(8)}-{i}")
     event.remove(engine, "before_cursor_execute", count)
     engine.dispose()
     return round(counter["n"] / max(1, len(chosen)), 1)
