@@ -171,8 +171,8 @@ STANDS_ALONE = "stands_alone"
 an idempotency claim): with no transaction open, it commits on its own."""
 
 
-def _open_transaction_on_first_write(
-    cursor: Any, statement: str, context: Any, *, many: bool
+def open_transaction_on_first_write(
+    dbapi_connection: Any, statement: str, *, stands_alone: bool
 ) -> None:
     """On a connection that reads outside a transaction, the first write or lock opens one.
 
@@ -180,14 +180,22 @@ def _open_transaction_on_first_write(
     transaction (every statement takes a fresh snapshot there too), but without the
     BEGIN and ROLLBACK round trips. From the first write on, the DBAPI connection is
     transactional again, so that write and every later one commit or roll back together.
-    A single-row write marked STANDS_ALONE before any other write commits at once.
+    A single-row write that stands alone, before any other write, commits at once.
+    Connections that are transactional anyway (SQLite, the command engine) are left be.
     """
-    dbapi_connection = cursor.connection
-    if not dbapi_connection.autocommit or not _needs_transaction(statement):
+    if getattr(dbapi_connection, "autocommit", False) is not True or stands_alone:
         return
-    if not many and context is not None and context.execution_options.get(STANDS_ALONE):
-        return
-    dbapi_connection.autocommit = False
+    if _needs_transaction(statement):
+        dbapi_connection.autocommit = False
+
+
+def _open_transaction_on_first_write(
+    cursor: Any, statement: str, context: Any, *, many: bool
+) -> None:
+    stands_alone = (
+        not many and context is not None and bool(context.execution_options.get(STANDS_ALONE))
+    )
+    open_transaction_on_first_write(cursor.connection, statement, stands_alone=stands_alone)
 
 
 def _open_transaction_on_first_write_event(

@@ -42,6 +42,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from app.db import STANDS_ALONE, Base, IdMixin, get_session, new_id, utcnow
+from app.direct_sql import DirectStatement
 from app.domain_errors import BadRequest, DomainError
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -103,24 +104,30 @@ def _replay(record: IdempotencyRecord) -> Response:
     return response
 
 
-def _claim_statement(dialect: str) -> Any:
+_CLAIM_COLUMNS = ("id", "caller", "key", "request_fingerprint", "state", "locked_at", "expires_at")
+
+
+def _claim_statement(dialect: str) -> DirectStatement:
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    return (
-        insert(IdempotencyRecord)
+    return DirectStatement(
+        insert(IdempotencyRecord.__table__)  # type: ignore[arg-type]
+        .values({name: bindparam(name) for name in _CLAIM_COLUMNS})
         .on_conflict_do_nothing(index_elements=["caller", "key"])
-        .returning(IdempotencyRecord.id)
-        .execution_options(**{STANDS_ALONE: True})
+        .returning(IdempotencyRecord.__table__.c.id),
+        stands_alone=True,
     )
 
 
-# Every write that carries a key runs this: built once per dialect, not per request.
+# Every write that carries a key runs this: built once per dialect, and run on the cursor
+# (app/direct_sql.py).
 _CLAIM_STATEMENTS = {dialect: _claim_statement(dialect) for dialect in ("postgresql", "sqlite")}
 
 
 def _insert_claim(session: Session, values: dict[str, Any]) -> str | None:
     """Insert the claim unless the key is already held; the new row's id, or None."""
     statement = _CLAIM_STATEMENTS[session.get_bind().dialect.name]
-    return session.execute(statement, {"id": new_id(), **values}).scalar()
+    row = statement.first(session, {"id": new_id(), **values})
+    return None if row is None else str(row.id)
 
 
 def _claim(session: Session, *, caller: str, key: str, fingerprint: str) -> str | Response:
@@ -181,24 +188,24 @@ def _release(session: Session, record_id: str) -> None:
     session.commit()
 
 
-_COMPLETE_CLAIM = (
-    update(IdempotencyRecord)
-    .where(IdempotencyRecord.id == bindparam("record_id"))
+_COMPLETE_CLAIM = DirectStatement(
+    update(IdempotencyRecord.__table__)  # type: ignore[arg-type]
+    .where(IdempotencyRecord.__table__.c.id == bindparam("record_id"))
     .values(
         state="completed",
         response_status=bindparam("status"),
         response_body=bindparam("body"),
         response_headers=bindparam("headers", type_=JSON),
-    )
-    .execution_options(synchronize_session=False, **{STANDS_ALONE: True})
+    ),
+    stands_alone=True,
 )
 
 
 def _store(session: Session, record_id: str, response: Response) -> None:
     """Complete the claim with the response to replay (one UPDATE, no read first) and
     commit it with whatever the session holds."""
-    session.execute(
-        _COMPLETE_CLAIM,
+    _COMPLETE_CLAIM.run(
+        session,
         {
             "record_id": record_id,
             "status": response.status_code,

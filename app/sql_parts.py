@@ -9,11 +9,14 @@ splits the rows back by part.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import CompoundSelect, Select, cast, literal_column, null, select, union_all
+from sqlalchemy.orm import Session
+
+from app.direct_sql import DirectStatement
 
 Finish = Callable[[Select[Any]], Select[Any]]
 
@@ -24,6 +27,11 @@ class PartsUnion:
 
     statement: CompoundSelect[Any]
     places: tuple[slice, ...]
+    direct: DirectStatement  # the statement, run on the cursor (app/direct_sql.py)
+
+    def read(self, session: Session, parameters: Mapping[str, Any]) -> list[list[tuple[Any, ...]]]:
+        """Run the statement and split its rows by part."""
+        return self.split(self.direct.rows(session, parameters))
 
     def split(self, rows: Sequence[Any]) -> list[list[tuple[Any, ...]]]:
         """Each part's rows, in the statement's order, as tuples of that part's columns."""
@@ -60,4 +68,5 @@ def parts_union(*parts: tuple[Sequence[Any], Finish], order_by: Sequence[Any] = 
     for columns, _finish in parts:
         places.append(slice(start, start + len(columns)))
         start += len(columns)
-    return PartsUnion(union_all(*selects).order_by(*ordering), tuple(places))
+    statement = union_all(*selects).order_by(*ordering)
+    return PartsUnion(statement, tuple(places), DirectStatement(statement))

@@ -10,6 +10,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
+from app.direct_sql import DirectStatement
 from app.domain_errors import Conflict, NotFound, ValidationFailed
 from app.notifications import notify
 from auth.actor import Actor
@@ -21,9 +22,9 @@ from budgets.providers.models import ProviderOrganisation
 MIN_PASSWORD_LENGTH = 10
 
 
-# Built once and run on the session's connection: the profile is the app's most frequent
-# read, and it is plain columns.
-_ME = (
+# Built once and run on the cursor (app/direct_sql.py): the profile is the app's most
+# frequent read, and it is plain columns.
+_ME = DirectStatement(
     select(
         User.id,
         User.email,
@@ -47,7 +48,7 @@ def describe_me(session: Session, *, actor: Actor) -> dict[str, Any]:
     """
     if actor.user_id is None:
         raise NotFound("A client acting for itself has no user profile.")
-    user = session.connection().execute(_ME, {"user_id": actor.user_id}).first()
+    user = _ME.first(session, {"user_id": actor.user_id})
     if user is None:
         raise NotFound()
     acts_for: list[dict[str, Any]] = []

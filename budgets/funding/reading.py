@@ -156,12 +156,7 @@ def visible_budget_with_stream_sums(
 ) -> tuple[BudgetFacts, StreamSums, list[tuple[Any, ...]]]:
     """The budget's facts, its ledger's sums per stream and account, and its approved
     plan's lines (rows of `ledger.LINE_TOTALS`), if the actor may see it."""
-    rows = (
-        session.connection()
-        .execute(_BUDGET_SUMS_AND_LINES.statement, {"budget_id": budget_id})
-        .all()
-    )
-    budget_rows, line_rows = _BUDGET_SUMS_AND_LINES.split(rows)
+    budget_rows, line_rows = _BUDGET_SUMS_AND_LINES.read(session, {"budget_id": budget_id})
     _require_visible(session, actor, budget_rows)
     streams: dict[str, StreamFacts] = {}
     sums: StreamSums = defaultdict(lambda: defaultdict(int))
@@ -191,15 +186,9 @@ def visible_budget_month(
 ) -> tuple[BudgetOwner, dict[str, int], list[Posting]]:
     """Whose budget it is, its ledger's sums per account of everything posted before
     `start`, and the postings from `start` to `end` in order, if the actor may see it."""
-    rows = (
-        session.connection()
-        .execute(
-            _OWNER_SUMS_BEFORE_AND_POSTINGS.statement,
-            {"budget_id": budget_id, "before": start, "end": end},
-        )
-        .all()
+    owner_rows, postings = _OWNER_SUMS_BEFORE_AND_POSTINGS.read(
+        session, {"budget_id": budget_id, "before": start, "end": end}
     )
-    owner_rows, postings = _OWNER_SUMS_BEFORE_AND_POSTINGS.split(rows)
     _require_visible(session, actor, owner_rows)
     budget_id, person_id, currency = owner_rows[0][:3]
     sums = {account: int(total or 0) for *_, account, total in owner_rows if account is not None}

@@ -169,10 +169,10 @@ def stream_and_line_sums(
     session: Session, budget_id: str, line: PlanLine
 ) -> tuple[dict[str, dict[str, int]], LineBalance]:
     """The budget's `stream_sums` and the line's `line_balance`, read together."""
-    rows = session.execute(
-        _STREAM_AND_LINE_SUMS.statement, {"budget_id": budget_id, "line_id": line.id}
-    ).all()
-    stream_rows, line_rows = _STREAM_AND_LINE_SUMS.split(rows)
+    session.flush()  # as the ORM's autoflush would: the sums include pending postings
+    stream_rows, line_rows = _STREAM_AND_LINE_SUMS.read(
+        session, {"budget_id": budget_id, "line_id": line.id}
+    )
     sums: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for stream_id, account, total in stream_rows:
         sums[stream_id][account] = int(total or 0)

@@ -37,10 +37,7 @@ _PLAN_OUTCOMES_AND_LINES = parts_union(
 def read_plan(session: Session, *, plan_id: str, actor: Actor) -> dict[str, Any]:
     """One plan version with its outcomes, lines and total, as `PlanSchema` dumps it, if
     the actor may see it (otherwise 404). The read is audited."""
-    rows = (
-        session.connection().execute(_PLAN_OUTCOMES_AND_LINES.statement, {"plan_id": plan_id}).all()
-    )
-    plans, outcomes, line_rows = _PLAN_OUTCOMES_AND_LINES.split(rows)
+    plans, outcomes, line_rows = _PLAN_OUTCOMES_AND_LINES.read(session, {"plan_id": plan_id})
     if not plans:
         raise NotFound("No such care and support plan.")
     plan = dict(zip(_PLAN_NAMES, plans[0], strict=True))
