@@ -35,15 +35,18 @@ class NotDirect(Exception):
     """The statement needs SQLAlchemy's execution (defaults, expanding parameters)."""
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Compiled:
     sql: str
     positional_names: tuple[str, ...] | None  # None: the driver takes named parameters
     fixed_values: dict[str, Any]  # values the statement carries itself, already converted
     bind_processors: dict[str, Callable[[Any], Any]]
     row_type: Callable[..., Any] | None
-    result_processors: tuple[Callable[[Any], Any] | None, ...]
+    result_types: tuple[Any, ...]
     stands_alone: bool
+    # Some conversions depend on the type the driver reports for the column (PostgreSQL's
+    # numerics), so they are chosen at the first execution, from the cursor's description.
+    result_processors: tuple[Callable[[Any], Any] | None, ...] | None = None
 
 
 def _row_type(names: list[str]) -> Callable[..., Any]:
@@ -69,21 +72,15 @@ def _compile(statement: ClauseElement, dialect: Dialect, stands_alone: bool) -> 
         for name, value in expanded.parameters.items()
         if name not in caller_supplied
     }
-    row_type: Callable[..., Any] | None = None
-    result_processors: tuple[Callable[[Any], Any] | None, ...] = ()
     entries = compiled._result_columns  # the SELECT (or RETURNING) list, with types
-    if entries:
-        row_type = _row_type([entry.keyname for entry in entries])
-        result_processors = tuple(
-            entry.type._cached_result_processor(dialect, None) for entry in entries
-        )
+    row_type = _row_type([entry.keyname for entry in entries]) if entries else None
     return _Compiled(
         sql=expanded.statement,
         positional_names=tuple(expanded.positiontup) if expanded.positiontup else None,
         fixed_values=fixed_values,
         bind_processors={name: processors[name] for name in caller_supplied if name in processors},
         row_type=row_type,
-        result_processors=result_processors,
+        result_types=tuple(entry.type for entry in entries),
         stands_alone=stands_alone,
     )
 
@@ -151,6 +148,11 @@ def _run(
         cursor.execute(compiled.sql, driver_parameters)
         rows = cursor.fetchall() if compiled.row_type is not None else []
         touched = cursor.rowcount
+        if compiled.result_processors is None and compiled.row_type is not None:
+            compiled.result_processors = tuple(
+                type_._cached_result_processor(connection.dialect, column[1])
+                for type_, column in zip(compiled.result_types, cursor.description, strict=True)
+            )
     except connection.dialect.loaded_dbapi.Error as error:
         # Wrapped as SQLAlchemy's own (what app/errors.py expects), and a connection the
         # server dropped is invalidated with the pool's older ones, as SQLAlchemy does.
@@ -160,7 +162,7 @@ def _run(
         cursor.close()
     if compiled.row_type is None:
         return [], touched
-    make_row, processors = compiled.row_type, compiled.result_processors
+    make_row, processors = compiled.row_type, compiled.result_processors or ()
     if not any(processors):
         return [make_row(*row) for row in rows], touched
     return [

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session, joinedload
 
 from app.audit import record_audit
 from app.db import new_id, utcnow
+from app.direct_sql import DirectStatement
 from app.domain_errors import NotFound, ValidationFailed
 from auth.actor import Actor
 from budgets.funding.models import Budget
@@ -21,7 +25,17 @@ _LOCK_BUDGET = (
     .with_for_update(key_share=True, of=Budget)
 )
 _RELOAD = {"populate_existing": True}
-_INSERT_ENTRIES = insert(LedgerEntry.__table__)  # type: ignore[arg-type]
+_ENTRY_COLUMNS = tuple(column.key for column in LedgerEntry.__table__.columns)
+
+
+@functools.cache
+def _insert_entries(count: int) -> DirectStatement:
+    """One INSERT of `count` postings, run on the cursor (app/direct_sql.py): a
+    transaction has two or three legs, so there are only a few of these."""
+    rows: list[dict[str, Any]] = [
+        {name: bindparam(f"{name}_{n}") for name in _ENTRY_COLUMNS} for n in range(count)
+    ]
+    return DirectStatement(insert(LedgerEntry.__table__).values(rows))  # type: ignore[arg-type]
 
 
 def lock_budget(session: Session, budget_id: str) -> Budget:
@@ -83,7 +97,9 @@ def post_transaction(
     # Postings are never changed once written, so they are inserted as plain rows (one
     # statement, without the ORM's unit of work) and returned as detached records.
     session.flush()  # as the ORM's autoflush would: pending changes go first
-    session.connection().execute(_INSERT_ENTRIES, rows)
+    _insert_entries(len(rows)).run(
+        session, {f"{name}_{n}": value for n, row in enumerate(rows) for name, value in row.items()}
+    )
     record_audit(
         session,
         actor=actor,

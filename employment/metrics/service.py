@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
+from app.direct_sql import DirectStatement
 from app.domain_errors import ValidationFailed
 from auth.actor import Actor
 from auth.models import User
@@ -81,7 +82,7 @@ _LAST_DIRECT_CONTACT = (
     .subquery()
 )
 
-_REFERRAL_FACTS = (
+_REFERRAL_FACTS = DirectStatement(
     select(
         Referral.id,
         Referral.specialist_id,
@@ -97,7 +98,7 @@ _REFERRAL_FACTS = (
     .where(Referral.service_id == bindparam("service_id"))
 )
 
-_JOB_FACTS = (
+_JOB_FACTS = DirectStatement(
     select(
         Job.id,
         Job.referral_id,
@@ -126,7 +127,7 @@ _FACE_TO_FACE_EMPLOYER_CONTACTS = (
     .scalar_subquery()
 )
 
-_SPECIALIST_FACTS = (
+_SPECIALIST_FACTS = DirectStatement(
     select(
         EmploymentSpecialist.id,
         EmploymentSpecialist.fte,
@@ -141,7 +142,7 @@ _SPECIALIST_FACTS = (
     .order_by(EmploymentSpecialist.created_at, EmploymentSpecialist.id)
 )
 
-_RULE_FACTS = (
+_RULE_FACTS = DirectStatement(
     select(
         OutcomeRule.name,
         OutcomeRule.min_hours_per_week,
@@ -156,12 +157,12 @@ _RULE_FACTS = (
 
 
 def _referral_facts(session: Session, service: IpsService, end: date) -> list[ReferralFacts]:
-    rows = session.execute(_REFERRAL_FACTS, {"service_id": service.id, "end": end})
+    rows = _REFERRAL_FACTS.rows(session, {"service_id": service.id, "end": end})
     return [ReferralFacts(*row) for row in rows]
 
 
 def _job_facts(session: Session, service: IpsService, end: date) -> list[JobFacts]:
-    rows = session.execute(_JOB_FACTS, {"service_id": service.id, "as_of": end})
+    rows = _JOB_FACTS.rows(session, {"service_id": service.id, "as_of": end})
     return [
         JobFacts(
             id=job_id,
@@ -193,9 +194,9 @@ def _job_facts(session: Session, service: IpsService, end: date) -> list[JobFact
 def _specialist_facts(
     session: Session, service: IpsService, period: Period
 ) -> tuple[list[SpecialistFacts], dict[str, str]]:
-    rows = session.execute(
-        _SPECIALIST_FACTS, {"service_id": service.id, "start": period.start, "end": period.end}
-    ).all()
+    rows = _SPECIALIST_FACTS.rows(
+        session, {"service_id": service.id, "start": period.start, "end": period.end}
+    )
     facts = [
         SpecialistFacts(id=specialist_id, fte=Decimal(fte), face_to_face_employer_contacts=count)
         for specialist_id, fte, count, _name in rows
@@ -204,7 +205,7 @@ def _specialist_facts(
 
 
 def _rule_facts(session: Session, service: IpsService) -> list[OutcomeRuleFacts]:
-    rows = session.execute(_RULE_FACTS, {"service_id": service.id})
+    rows = _RULE_FACTS.rows(session, {"service_id": service.id})
     return [
         OutcomeRuleFacts(
             name=name,

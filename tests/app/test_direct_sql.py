@@ -5,10 +5,24 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import Column, Engine, Integer, MetaData, Table, bindparam, event, insert, select
+from sqlalchemy import (
+    Column,
+    Engine,
+    Integer,
+    MetaData,
+    Numeric,
+    Table,
+    bindparam,
+    cast,
+    event,
+    func,
+    insert,
+    select,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -131,3 +145,13 @@ def test_on_the_request_engine_a_write_opens_a_transaction_unless_it_stands_alon
         assert _committed(probe_engine) == [1]
         session.rollback()
     assert _committed(probe_engine) == [1]
+
+
+def test_numerics_convert_by_the_type_the_driver_reports(db_session: Session) -> None:
+    statement = select(
+        cast(bindparam("fte", type_=Numeric(4, 2)), Numeric(4, 2)).label("fte"),
+        func.count().label("rows"),
+    )
+    (row,) = DirectStatement(statement).rows(db_session, {"fte": Decimal("0.75")})
+    assert row == tuple(db_session.execute(statement, {"fte": Decimal("0.75")}).one())
+    assert row.fte == Decimal("0.75")
