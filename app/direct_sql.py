@@ -56,8 +56,8 @@ def _row_type(names: list[str]) -> Callable[..., Any]:
 
 def _compile(statement: ClauseElement, dialect: Dialect, stands_alone: bool) -> _Compiled:
     compiled: Any = statement.compile(dialect=dialect)
-    if any(bind.expanding for bind in compiled.binds.values()):
-        raise NotDirect("an expanding IN parameter is rendered per call")
+    if any(bind.expanding and bind.required for bind in compiled.binds.values()):
+        raise NotDirect("an IN list given at execution is rendered per call")
     if compiled.insert_prefetch or compiled.update_prefetch:
         raise NotDirect("a column default or onupdate computed in Python")
     if any(bind.callable is not None for bind in compiled.binds.values()):

@@ -155,3 +155,17 @@ def test_numerics_convert_by_the_type_the_driver_reports(db_session: Session) ->
     (row,) = DirectStatement(statement).rows(db_session, {"fte": Decimal("0.75")})
     assert row == tuple(db_session.execute(statement, {"fte": Decimal("0.75")}).one())
     assert row.fte == Decimal("0.75")
+
+
+def test_an_in_list_the_statement_carries_is_rendered_once(db_session: Session) -> None:
+    for action in ("probe", "other", "third"):
+        _INSERT.run(db_session, _row(action=action, record_id=action))
+    statement = (
+        select(AuditEntry.record_id)
+        .where(AuditEntry.record_type == "direct-probe", AuditEntry.action.in_(["probe", "third"]))
+        .order_by(AuditEntry.record_id)
+    )
+    assert [row.record_id for row in DirectStatement(statement).rows(db_session, {})] == [
+        "probe",
+        "third",
+    ]

@@ -43,7 +43,7 @@ def offer_views(rows: Sequence[Row[Any]]) -> list[dict[str, Any]]:
     """The rows as `OfferSchema` dumps them."""
     return [
         {
-            **row._mapping,
+            **row._asdict(),
             "delivery_modes": delivery_modes(row),
             "price": price(row),
             "cancellation_terms": cancellation_terms(row),

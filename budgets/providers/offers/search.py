@@ -18,7 +18,6 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Integer,
-    Select,
     and_,
     bindparam,
     case,
@@ -33,6 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BindParameter
 
+from app.direct_sql import DirectStatement
 from app.domain_errors import InvalidCursor, ValidationFailed
 from app.pagination import Page, PageRequest
 from auth.access import require_person_access
@@ -70,29 +70,30 @@ class OfferSearch:
         return f"offer-search:{digest}"
 
 
-def _area_codes(session: Session, actor: Actor, search: OfferSearch) -> list[str]:
+def _area_code(session: Session, actor: Actor, search: OfferSearch) -> str | None:
+    """The postcode district whose offers reach the person, if the search names one."""
     if search.area:
-        return [parse_area(search.area)[1]]
+        return parse_area(search.area)[1]
     if search.person_id:
         person = require_person_access(session, actor, search.person_id)
         if not person.postcode_district:
             raise ValidationFailed(
                 {"person_id": ["We have no postcode for this person; give an area instead."]}
             )
-        return [person.postcode_district]
-    return []
+        return person.postcode_district
+    return None
 
 
 # The statement for a search is built once per shape (which filters are set, the free
 # text's form, the order, first page or later) and its values bound at execution: building
 # it cost more Python than PostgreSQL takes to answer it.
-_CODES: BindParameter[str] = bindparam("codes", expanding=True)
+_CODE: BindParameter[str] = bindparam("code")
 
 
 def _area_condition(mode: str | None) -> ColumnElement[bool]:
     def reached(via: list[str]) -> ColumnElement[bool]:
         return Offer.id.in_(
-            select(OfferArea.offer_id).where(OfferArea.code.in_(_CODES), OfferArea.via.in_(via))
+            select(OfferArea.offer_id).where(OfferArea.code == _CODE, OfferArea.via.in_(via))
         )
 
     if mode == DeliveryMode.ONLINE:
@@ -153,7 +154,7 @@ class _Shape:
 
 @dataclass(frozen=True)
 class _Statement:
-    select: Select[Any]
+    direct: DirectStatement  # run on the cursor (app/direct_sql.py)
     keys: tuple[str, ...]  # the row's values that make the next cursor
 
 
@@ -202,7 +203,7 @@ def _statement(shape: _Shape) -> _Statement:
                 or_(score < after_score, and_(score == after_score, Offer.id > after_id))
             )
         ordered, keys = stmt.order_by(labelled.desc(), Offer.id), ("score", "id")
-    return _Statement(ordered.limit(bindparam("limit")), keys)
+    return _Statement(DirectStatement(ordered.limit(bindparam("limit"))), keys)
 
 
 def _cursor_values(page: PageRequest, scope: str, keys: tuple[str, ...]) -> dict[str, Any]:
@@ -222,7 +223,7 @@ def search_offers(
 ) -> Page[dict[str, Any]]:
     """Published offers of verified providers that match the search, one page at a time."""
     dialect = session.get_bind().dialect.name
-    codes = _area_codes(session, actor, search)
+    code = _area_code(session, actor, search)
     words = None
     if search.q and dialect != "postgresql":
         words = tuple(search.q.lower().split()[:MAX_WORDS])
@@ -231,7 +232,7 @@ def search_offers(
         category=bool(search.category),
         max_price=search.max_price is not None,
         accepting_new_people=search.accepting_new_people,
-        areas=bool(codes),
+        areas=code is not None,
         delivery_mode=search.delivery_mode,
         text=bool(search.q),
         words=words,
@@ -247,12 +248,12 @@ def search_offers(
         params["category"] = search.category
     if search.max_price is not None:
         params["max_price"] = search.max_price
-    if codes:
-        params["codes"] = codes
+    if code is not None:
+        params["code"] = code
     if search.q and dialect == "postgresql":
         params["q"] = search.q
     session.flush()  # as the ORM's autoflush would; plain rows need none of its loading
-    rows = list(session.connection().execute(statement.select, params).all())
+    rows = statement.direct.rows(session, params)
     next_cursor = None
     if len(rows) > page.limit:
         rows = rows[: page.limit]
