@@ -19,11 +19,13 @@ expand per call, no column defaults or onupdate values computed in Python.
 
 from __future__ import annotations
 
+import functools
 from collections import namedtuple
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import Table, bindparam, insert
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
@@ -44,9 +46,10 @@ class _Compiled:
     row_type: Callable[..., Any] | None
     result_types: tuple[Any, ...]
     stands_alone: bool
-    # Some conversions depend on the type the driver reports for the column (PostgreSQL's
-    # numerics), so they are chosen at the first execution, from the cursor's description.
-    result_processors: tuple[Callable[[Any], Any] | None, ...] | None = None
+    # (column index, conversion) for the columns that need one. Some conversions depend on
+    # the type the driver reports (PostgreSQL's numerics), so they are chosen at the first
+    # execution, from the cursor's description.
+    conversions: tuple[tuple[int, Callable[[Any], Any]], ...] | None = None
 
 
 def _row_type(names: list[str]) -> Callable[..., Any]:
@@ -148,11 +151,8 @@ def _run(
         cursor.execute(compiled.sql, driver_parameters)
         rows = cursor.fetchall() if compiled.row_type is not None else []
         touched = cursor.rowcount
-        if compiled.result_processors is None and compiled.row_type is not None:
-            compiled.result_processors = tuple(
-                type_._cached_result_processor(connection.dialect, column[1])
-                for type_, column in zip(compiled.result_types, cursor.description, strict=True)
-            )
+        if compiled.conversions is None and compiled.row_type is not None:
+            compiled.conversions = _conversions(connection.dialect, compiled, cursor.description)
     except connection.dialect.loaded_dbapi.Error as error:
         # Wrapped as SQLAlchemy's own (what app/errors.py expects), and a connection the
         # server dropped is invalidated with the pool's older ones, as SQLAlchemy does.
@@ -162,15 +162,41 @@ def _run(
         cursor.close()
     if compiled.row_type is None:
         return [], touched
-    make_row, processors = compiled.row_type, compiled.result_processors or ()
-    if not any(processors):
+    make_row, conversions = compiled.row_type, compiled.conversions
+    if not conversions:
         return [make_row(*row) for row in rows], touched
-    return [
-        make_row(
-            *(
-                value if process is None else process(value)
-                for process, value in zip(processors, row, strict=True)
-            )
-        )
-        for row in rows
-    ], touched
+    converted = []
+    for row in rows:
+        values = list(row)
+        for index, convert in conversions:
+            values[index] = convert(values[index])
+        converted.append(make_row(*values))
+    return converted, touched
+
+
+def _conversions(
+    dialect: Dialect, compiled: _Compiled, description: Any
+) -> tuple[tuple[int, Callable[[Any], Any]], ...]:
+    found = (
+        type_._cached_result_processor(dialect, column[1])
+        for type_, column in zip(compiled.result_types, description, strict=True)
+    )
+    return tuple((index, convert) for index, convert in enumerate(found) if convert is not None)
+
+
+@functools.cache
+def _insert_of(table: Table, count: int) -> DirectStatement:
+    rows: list[dict[str, Any]] = [
+        {column.key: bindparam(f"{column.key}_{n}") for column in table.columns}
+        for n in range(count)
+    ]
+    return DirectStatement(insert(table).values(rows))
+
+
+def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert rows that give every column of `table`, in one statement on the cursor (one
+    statement per row count, built once), without the ORM's unit of work."""
+    if not rows:
+        return
+    parameters = {f"{name}_{n}": value for n, row in enumerate(rows) for name, value in row.items()}
+    _insert_of(table, len(rows)).run(session, parameters)

@@ -12,9 +12,10 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, String
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, make_transient_to_detached, mapped_column
 
-from app.db import Base, IdMixin, utcnow
+from app.db import Base, IdMixin, new_id, utcnow
+from app.direct_sql import insert_rows
 
 
 class Notification(IdMixin, Base):
@@ -48,17 +49,33 @@ def notify(
     record_type: str | None = None,
     record_id: str | None = None,
 ) -> list[Notification]:
-    """Add a notification for each user (deduplicated); the caller's commit stores them."""
-    created = [
-        Notification(
-            user_id=user_id,
-            kind=kind,
-            title=title,
-            body=body,
-            record_type=record_type,
-            record_id=record_id,
-        )
+    """Add a notification for each user (deduplicated) in the caller's transaction, which
+    stores them when it commits. Returns them as records of the session.
+
+    Written as plain rows in one statement (every booking, claim and decision notifies
+    someone, and the ORM's unit of work costs more than the INSERT), then attached to the
+    session as already stored, so a later change to one is flushed as an UPDATE.
+    """
+    now = utcnow()
+    rows = [
+        {
+            "id": new_id(),
+            "user_id": user_id,
+            "kind": kind,
+            "title": title,
+            "body": body,
+            "record_type": record_type,
+            "record_id": record_id,
+            "created_at": now,
+            "read_at": None,
+            "updated_at": now,
+        }
         for user_id in dict.fromkeys(user_ids)
     ]
-    session.add_all(created)
+    session.flush()  # as the ORM's autoflush would: pending changes (the users) go first
+    insert_rows(session, Notification.__table__, rows)  # type: ignore[arg-type]
+    created = [Notification(**row) for row in rows]
+    for notification in created:
+        make_transient_to_detached(notification)
+        session.add(notification)
     return created

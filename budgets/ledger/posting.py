@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import functools
-from typing import Any
-
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
 from app.audit import record_audit
 from app.db import new_id, utcnow
-from app.direct_sql import DirectStatement
+from app.direct_sql import insert_rows
 from app.domain_errors import NotFound, ValidationFailed
 from auth.actor import Actor
 from budgets.funding.models import Budget
@@ -25,17 +22,6 @@ _LOCK_BUDGET = (
     .with_for_update(key_share=True, of=Budget)
 )
 _RELOAD = {"populate_existing": True}
-_ENTRY_COLUMNS = tuple(column.key for column in LedgerEntry.__table__.columns)
-
-
-@functools.cache
-def _insert_entries(count: int) -> DirectStatement:
-    """One INSERT of `count` postings, run on the cursor (app/direct_sql.py): a
-    transaction has two or three legs, so there are only a few of these."""
-    rows: list[dict[str, Any]] = [
-        {name: bindparam(f"{name}_{n}") for name in _ENTRY_COLUMNS} for n in range(count)
-    ]
-    return DirectStatement(insert(LedgerEntry.__table__).values(rows))  # type: ignore[arg-type]
 
 
 def lock_budget(session: Session, budget_id: str) -> Budget:
@@ -97,9 +83,7 @@ def post_transaction(
     # Postings are never changed once written, so they are inserted as plain rows (one
     # statement, without the ORM's unit of work) and returned as detached records.
     session.flush()  # as the ORM's autoflush would: pending changes go first
-    _insert_entries(len(rows)).run(
-        session, {f"{name}_{n}": value for n, row in enumerate(rows) for name, value in row.items()}
-    )
+    insert_rows(session, LedgerEntry.__table__, rows)  # type: ignore[arg-type]
     record_audit(
         session,
         actor=actor,
