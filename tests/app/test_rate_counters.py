@@ -112,6 +112,17 @@ def test_workers_share_redis_counters(redis_url: str) -> None:
     assert answers == [True, True, True, False]
 
 
+def test_counting_goes_on_after_redis_forgets_the_script(redis_url: str) -> None:
+    """Redis keeps scripts only until a restart or SCRIPT FLUSH: the counters send the
+    script again when Redis does not know it, and count as before."""
+    limit = _limit()
+    counters = RedisCounters(redis_url)
+    assert counters.hit([limit], START)[0].remaining == 2
+    redis.Redis.from_url(redis_url).script_flush()
+    assert counters.hit([limit], START + 1)[0].remaining == 1
+    assert counters.hit([limit], START + 2)[0].remaining == 0
+
+
 def test_a_forked_worker_counts_on_its_own_connection(redis_url: str) -> None:
     """gunicorn forks workers from one process: counters used before the fork must not
     share the parent's socket with the child, or each could read the other's answers."""
