@@ -12,11 +12,11 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from flask import has_request_context, request
-from sqlalchemy import JSON, Index, String, bindparam, insert
+from sqlalchemy import JSON, Index, String, insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from app.db import STANDS_ALONE, Base, IdMixin, new_id, utcnow
-from app.direct_sql import DirectStatement
+from app.direct_sql import insert_rows
 from app.request_context import current_request_id
 
 
@@ -55,29 +55,13 @@ _INSERT_AUDIT_ROWS = insert(AuditEntry.__table__)  # type: ignore[arg-type]
 # A read's audit row records something that has happened: nothing can undo it, so it
 # need not wait for (or pay for) a transaction.
 _INSERT_READ_AUDIT_ROWS = _INSERT_AUDIT_ROWS.execution_options(**{STANDS_ALONE: True})
-# One row, as nearly every request that audits writes, on the cursor (app/direct_sql.py).
-_AUDIT_COLUMNS = (
-    "id",
-    "occurred_at",
-    "actor_user_id",
-    "actor_client_id",
-    "subject_person_id",
-    "action",
-    "record_type",
-    "record_id",
-    "request_id",
-    "details",
-)
-_ONE_ROW = _INSERT_AUDIT_ROWS.values({name: bindparam(name) for name in _AUDIT_COLUMNS})
-_INSERT_AUDIT_ROW = DirectStatement(_ONE_ROW)
-_INSERT_READ_AUDIT_ROW = DirectStatement(_ONE_ROW, stands_alone=True)
 
 
 def _insert(session: Session, rows: dict[str, Any] | list[dict[str, Any]]) -> None:
     session.flush()  # as the ORM's autoflush would: pending changes go first
     reading = has_request_context() and request.method in ("GET", "HEAD")
-    if isinstance(rows, dict):
-        (_INSERT_READ_AUDIT_ROW if reading else _INSERT_AUDIT_ROW).run(session, rows)
+    if isinstance(rows, dict):  # nearly every audited request: on the cursor
+        insert_rows(session, AuditEntry.__table__, [rows], stands_alone=reading)  # type: ignore[arg-type]
         return
     statement = _INSERT_READ_AUDIT_ROWS if reading else _INSERT_AUDIT_ROWS
     session.connection().execute(statement, rows)

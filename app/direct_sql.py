@@ -185,18 +185,21 @@ def _conversions(
 
 
 @functools.cache
-def _insert_of(table: Table, count: int) -> DirectStatement:
+def _insert_of(table: Table, count: int, stands_alone: bool) -> DirectStatement:
     rows: list[dict[str, Any]] = [
         {column.key: bindparam(f"{column.key}_{n}") for column in table.columns}
         for n in range(count)
     ]
-    return DirectStatement(insert(table).values(rows))
+    return DirectStatement(insert(table).values(rows), stands_alone=stands_alone)
 
 
-def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+def insert_rows(
+    session: Session, table: Table, rows: list[dict[str, Any]], *, stands_alone: bool = False
+) -> None:
     """Insert rows that give every column of `table`, in one statement on the cursor (one
-    statement per row count, built once), without the ORM's unit of work."""
+    statement per row count, built once), without the ORM's unit of work. `stands_alone`
+    as for `DirectStatement` (one row only)."""
     if not rows:
         return
     parameters = {f"{name}_{n}": value for n, row in enumerate(rows) for name, value in row.items()}
-    _insert_of(table, len(rows)).run(session, parameters)
+    _insert_of(table, len(rows), stands_alone).run(session, parameters)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import CompoundSelect, Select, cast, literal_column, null, select, union_all
+from sqlalchemy import Select, cast, literal_column, null, select, union_all
 from sqlalchemy.orm import Session
 
 from app.direct_sql import DirectStatement
@@ -25,9 +25,8 @@ Finish = Callable[[Select[Any]], Select[Any]]
 class PartsUnion:
     """The statement, and where each part's own columns sit in its rows."""
 
-    statement: CompoundSelect[Any]
+    direct: DirectStatement  # the UNION ALL, run on the cursor (app/direct_sql.py)
     places: tuple[slice, ...]
-    direct: DirectStatement  # the statement, run on the cursor (app/direct_sql.py)
 
     def read(self, session: Session, parameters: Mapping[str, Any]) -> list[list[tuple[Any, ...]]]:
         """Run the statement and split its rows by part."""
@@ -68,5 +67,4 @@ def parts_union(*parts: tuple[Sequence[Any], Finish], order_by: Sequence[Any] = 
     for columns, _finish in parts:
         places.append(slice(start, start + len(columns)))
         start += len(columns)
-    statement = union_all(*selects).order_by(*ordering)
-    return PartsUnion(statement, tuple(places), DirectStatement(statement))
+    return PartsUnion(DirectStatement(union_all(*selects).order_by(*ordering)), tuple(places))
