@@ -12,10 +12,10 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, String
-from sqlalchemy.orm import Mapped, Session, make_transient_to_detached, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from app.db import Base, IdMixin, new_id, utcnow
-from app.direct_sql import insert_rows
+from app.direct_sql import insert_records
 
 
 class Notification(IdMixin, Base):
@@ -72,10 +72,4 @@ def notify(
         }
         for user_id in dict.fromkeys(user_ids)
     ]
-    session.flush()  # as the ORM's autoflush would: pending changes (the users) go first
-    insert_rows(session, Notification.__table__, rows)  # type: ignore[arg-type]
-    created = [Notification(**row) for row in rows]
-    for notification in created:
-        make_transient_to_detached(notification)
-        session.add(notification)
-    return created
+    return insert_records(session, Notification, rows)

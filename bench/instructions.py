@@ -143,7 +143,8 @@ def child(kind: str, mode: str, lines_file: Path, warmup: int, result_file: Path
         show_sql["on"] = True
         _send(client, measured[0], warmup)
         show_sql["on"] = False
-        profiler = cProfile.Profile()
+        # CPU time, not wall time: waiting for PostgreSQL's answers is its cost, not ours.
+        profiler = cProfile.Profile(time.process_time)
         profiler.enable()
         statuses = [_send(client, line, warmup + 1 + i) for i, line in enumerate(measured[1:])]
         profiler.disable()
@@ -182,7 +183,11 @@ def _lines_for(
     return [[lines[i % len(lines)] for i in range(needed)]] * passes
 
 
-_VALGRIND = ["valgrind", "--tool=callgrind", "--instr-atstart=no", "--callgrind-out-file=/dev/null"]
+def _valgrind() -> list[str]:
+    """callgrind, counting only while switched on; BENCH_CALLGRIND_OUT=FILE keeps its
+    per-function counts for a closer look (callgrind_annotate --inclusive=yes FILE)."""
+    out = os.environ.get("BENCH_CALLGRIND_OUT", "/dev/null")
+    return ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}"]
 
 
 def measure(
@@ -194,7 +199,7 @@ def measure(
         lines_file.write_text(json.dumps(lines))
         completed = subprocess.run(
             [
-                *(_VALGRIND if mode == "instructions" else []),
+                *(_valgrind() if mode == "instructions" else []),
                 sys.executable,
                 "-m",
                 "bench.instructions",

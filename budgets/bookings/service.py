@@ -4,15 +4,15 @@ the offer's terms, and completion."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, bindparam, func, select, true
-from sqlalchemy.orm import Session, joinedload, lazyload
+from sqlalchemy.orm import Session
 
 from app.audit import record_audit
-from app.db import utcnow
+from app.db import new_id, utcnow
+from app.direct_sql import DirectStatement, insert_records
 from app.domain_errors import Forbidden, NotFound, RuleViolation
 from app.notifications import notify
 from app.pagination import PageRequest
@@ -38,10 +38,10 @@ from budgets.bookings.parties import (
     side_of,
     visible_clause,
 )
-from budgets.ledger.service import commit_funds, plan_line_for_booking, release_commitment
+from budgets.ledger.service import commit_to_line, plan_line_for_booking, release_commitment
 from budgets.plans.models import CarePlan, PlanLine
 from budgets.providers import service as providers
-from budgets.providers.models import ProviderOrganisation
+from budgets.providers.models import OrganisationStatus, ProviderOrganisation
 from budgets.providers.offers.models import Offer, OfferStatus
 
 CAUSE = "booking"
@@ -51,78 +51,120 @@ def _refuse(code: str, detail: str, **extensions: Any) -> RuleViolation:
     return RuleViolation(code, detail, **extensions)
 
 
-# The plan line (with its plan), and the offer (locked) with its organisation and the
-# organisation's staff, who are told of the request: what booking reads, in one statement.
-_LINE_AND_LOCKED_OFFER = (
+# What booking reads, in one statement: the plan line with its plan's status and owner,
+# and the offer (locked until the booking commits) with its organisation's status and the
+# organisation's staff, who are told of the request. Plain rows, not records: the booking
+# copies these facts and changes none of them.
+_LINE_AND_LOCKED_OFFER = DirectStatement(
     select(
-        PlanLine,
-        Offer,
-        ProviderOrganisation,
+        PlanLine.id,
+        PlanLine.lineage_id,
+        PlanLine.category,
+        PlanLine.unit,
+        PlanLine.unit_cost_pence,
+        PlanLine.start_date,
+        PlanLine.end_date,
+        PlanLine.funding_stream_id,
+        PlanLine.planned_total_pence,
+        CarePlan.status.label("plan_status"),
+        CarePlan.person_id,
+        CarePlan.budget_id,
+        Offer.id.label("offer_id"),
+        Offer.organisation_id,
+        Offer.title.label("offer_title"),
+        Offer.category.label("offer_category"),
+        Offer.unit.label("offer_unit"),
+        Offer.price_pence,
+        Offer.currency,
+        Offer.cancellation_notice_hours,
+        Offer.cancellation_charge_percent,
+        Offer.accepting_new_people,
+        Offer.capacity,
+        Offer.status.label("offer_status"),
+        ProviderOrganisation.status.label("organisation_status"),
         provider_staff_column(ProviderOrganisation.id).label("staff"),
     )
     .select_from(PlanLine)
+    .join(CarePlan, CarePlan.id == PlanLine.plan_id)
     .join(Offer, true())
     .join(ProviderOrganisation, ProviderOrganisation.id == Offer.organisation_id)
     .where(PlanLine.id == bindparam("plan_line_id"), Offer.id == bindparam("offer_id"))
     .with_for_update(of=Offer)
-    # Booking reads neither's service areas, nor the plan's outcomes.
-    .options(
-        joinedload(PlanLine.plan).lazyload(CarePlan.outcomes),
-        lazyload(Offer.areas),
-        lazyload(ProviderOrganisation.areas),
-    )
 )
-
-
-@dataclass(frozen=True)
-class _Parties:
-    line: PlanLine
-    offer: Offer
-    organisation: ProviderOrganisation
-    staff_ids: list[str]
 
 
 def _line_and_locked_offer(
     session: Session, actor: Actor, *, plan_line_id: str, offer_id: str
-) -> _Parties:
+) -> Any:
     """The plan line the actor books against (404 unless theirs to see) and the offer,
-    locked until the booking commits (404 unless published or withdrawn)."""
-    row = session.execute(
-        _LINE_AND_LOCKED_OFFER, {"plan_line_id": plan_line_id, "offer_id": offer_id}
-    ).first()
-    if row is None:  # one of them does not exist: the line's lookup says if it is the line
+    locked until the booking commits (404 unless published or withdrawn): one row of
+    `_LINE_AND_LOCKED_OFFER`."""
+    session.flush()  # as the ORM's autoflush would
+    found = _LINE_AND_LOCKED_OFFER.first(
+        session, {"plan_line_id": plan_line_id, "offer_id": offer_id}
+    )
+    if found is None:  # one of them does not exist: the line's lookup says if it is the line
         plan_line_for_booking(session, plan_line_id=plan_line_id, actor=actor)
         raise NotFound("No such offer.")
-    line, offer, organisation, staff = row
-    if not can_see_person(session, actor, line.plan.person_id):
+    if not can_see_person(session, actor, found.person_id):
         raise NotFound("No such plan line.")
-    if offer.status == OfferStatus.DRAFT:
+    if found.offer_status == OfferStatus.DRAFT:
         raise NotFound("No such offer.")
-    return _Parties(line, offer, organisation, staff.split() if staff else [])
+    return found
 
 
-def _check_offer(
-    session: Session, offer: Offer, organisation: ProviderOrganisation, person_id: str
-) -> None:
-    if not organisation.is_bookable:
+def _check_offer(session: Session, parties: Any) -> None:
+    """Refuse an offer its provider cannot deliver to this person now (`parties` as
+    `_line_and_locked_offer` returns them)."""
+    if parties.organisation_status != OrganisationStatus.VERIFIED:
         raise _refuse("provider-not-bookable", "This provider cannot take bookings at the moment.")
-    if offer.status != OfferStatus.PUBLISHED:
+    if parties.offer_status != OfferStatus.PUBLISHED:
         raise _refuse("offer-not-available", "This offer has been withdrawn by the provider.")
-    if offer.accepting_new_people and offer.capacity is None:
+    if parties.accepting_new_people and parties.capacity is None:
         return  # open to anyone: whether this person already has a booking does not matter
     open_bookings = select(Booking.person_id).where(
-        Booking.offer_id == offer.id, Booking.status.in_(OPEN_BOOKING_STATUSES)
+        Booking.offer_id == parties.offer_id, Booking.status.in_(OPEN_BOOKING_STATUSES)
     )
-    returning = session.scalar(open_bookings.where(Booking.person_id == person_id).limit(1))
+    returning = session.scalar(open_bookings.where(Booking.person_id == parties.person_id).limit(1))
     if returning:
         return
-    if not offer.accepting_new_people:
+    if not parties.accepting_new_people:
         raise _refuse("offer-not-accepting", "This provider is not taking on new people.")
-    if offer.capacity is not None:
+    if parties.capacity is not None:
         holders = open_bookings.subquery()
         taken = session.scalar(select(func.count(func.distinct(holders.c.person_id))))
-        if (taken or 0) >= offer.capacity:
+        if (taken or 0) >= parties.capacity:
             raise _refuse("offer-at-capacity", "This offer is fully booked at the moment.")
+
+
+def _check_terms(parties: Any, start_date: date, end_date: date) -> None:
+    """Refuse an offer whose terms the plan line does not cover."""
+    if parties.plan_status != "approved":
+        raise _refuse(
+            "plan-not-approved", "Only lines of an approved care and support plan can be booked."
+        )
+    if parties.offer_category != parties.category:
+        raise _refuse(
+            "category-mismatch",
+            f"This plan line is for {parties.category}, but the offer is {parties.offer_category}.",
+        )
+    if parties.offer_unit != parties.unit:
+        raise _refuse(
+            "unit-mismatch",
+            f"The plan line is priced per {parties.unit}, the offer per {parties.offer_unit}.",
+        )
+    if parties.price_pence > parties.unit_cost_pence:
+        raise _refuse(
+            "price-above-plan-line",
+            "The offer costs more per unit than the plan allows for this line.",
+            plan_unit_cost_pence=parties.unit_cost_pence,
+            offer_price_pence=parties.price_pence,
+        )
+    if start_date < parties.start_date or end_date > parties.end_date:
+        raise _refuse(
+            "dates-outside-plan-line",
+            f"The plan line runs from {parties.start_date} to {parties.end_date}.",
+        )
 
 
 def book_offer(
@@ -138,60 +180,49 @@ def book_offer(
 ) -> Booking:
     """Book an offer against a line of the person's approved plan, committing the money."""
     parties = _line_and_locked_offer(session, actor, plan_line_id=plan_line_id, offer_id=offer_id)
-    line, offer, organisation = parties.line, parties.offer, parties.organisation
-    if line.plan_status != "approved":
-        raise _refuse(
-            "plan-not-approved", "Only lines of an approved care and support plan can be booked."
-        )
-    if offer.category != line.category:
-        raise _refuse(
-            "category-mismatch",
-            f"This plan line is for {line.category}, but the offer is {offer.category}.",
-        )
-    if offer.unit != line.unit:
-        raise _refuse(
-            "unit-mismatch", f"The plan line is priced per {line.unit}, the offer per {offer.unit}."
-        )
-    if offer.price_pence > line.unit_cost_pence:
-        raise _refuse(
-            "price-above-plan-line",
-            "The offer costs more per unit than the plan allows for this line.",
-            plan_unit_cost_pence=line.unit_cost_pence,
-            offer_price_pence=offer.price_pence,
-        )
-    if start_date < line.start_date or end_date > line.end_date:
-        raise _refuse(
-            "dates-outside-plan-line",
-            f"The plan line runs from {line.start_date} to {line.end_date}.",
-        )
-    _check_offer(session, offer, organisation, line.person_id)
-    booking = Booking(
-        person_id=line.person_id,
-        organisation_id=organisation.id,
-        offer_id=offer.id,
-        plan_line_id=line.id,
-        budget_id=line.budget_id,
-        category=offer.category,
-        unit=offer.unit,
-        unit_price_pence=offer.price_pence,
-        units=units,
-        total_pence=offer.price_pence * units,
-        currency=offer.currency,
-        cancellation_notice_hours=offer.cancellation_notice_hours,
-        cancellation_charge_percent=offer.cancellation_charge_percent,
-        start_date=start_date,
-        end_date=end_date,
-        schedule=schedule,
-        status=BookingStatus.REQUESTED,
-        booked_by_user_id=actor.user_id,
-        cancellation_charge_pence=0,
-        released_pence=0,
-    )
-    session.add(booking)
-    session.flush()
-    commit_funds(
+    _check_terms(parties, start_date, end_date)
+    _check_offer(session, parties)
+    now = utcnow()
+    (booking,) = insert_records(
         session,
-        plan_line_id=line.id,
+        Booking,
+        [
+            {
+                "id": new_id(),
+                "person_id": parties.person_id,
+                "organisation_id": parties.organisation_id,
+                "offer_id": parties.offer_id,
+                "plan_line_id": parties.id,
+                "budget_id": parties.budget_id,
+                "category": parties.offer_category,
+                "unit": parties.offer_unit,
+                "unit_price_pence": parties.price_pence,
+                "units": units,
+                "total_pence": parties.price_pence * units,
+                "currency": parties.currency,
+                "cancellation_notice_hours": parties.cancellation_notice_hours,
+                "cancellation_charge_percent": parties.cancellation_charge_percent,
+                "start_date": start_date,
+                "end_date": end_date,
+                "schedule": schedule,
+                "status": BookingStatus.REQUESTED,
+                "booked_by_user_id": actor.user_id,
+                "decided_at": None,
+                "decline_reason": None,
+                "cancelled_at": None,
+                "cancelled_by_side": None,
+                "cancellation_reason": None,
+                "cancellation_charge_pence": 0,
+                "released_pence": 0,
+                "version": 1,
+                "created_at": now,
+                "updated_at": now,
+            }
+        ],
+    )
+    commit_to_line(
+        session,
+        line=parties,
         amount_pence=booking.total_pence,
         cause_type=CAUSE,
         cause_id=booking.id,
@@ -200,10 +231,10 @@ def book_offer(
     _record(session, actor, booking, "booking.create", total_pence=booking.total_pence)
     notify(
         session,
-        user_ids=parties.staff_ids,
+        user_ids=parties.staff.split() if parties.staff else [],
         kind="booking.requested",
         title="New booking request",
-        body=f"{units} x {offer.unit} of {offer.title} from {start_date}.",
+        body=f"{units} x {parties.offer_unit} of {parties.offer_title} from {start_date}.",
         record_type="booking",
         record_id=booking.id,
     )

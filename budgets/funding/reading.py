@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, func, select, true
@@ -20,27 +20,10 @@ from app.domain_errors import NotFound
 from app.sql_parts import parts_union
 from auth.access import can_see_person
 from auth.actor import Actor
+from budgets.funding.facts import BudgetFacts, StreamFacts
 from budgets.funding.models import Budget, FundingStream
 from budgets.ledger.balances import LINE_TOTALS, LINES_OF_APPROVED_PLAN, STREAM_SUMS
 from budgets.ledger.models import LedgerEntry
-
-
-@dataclass(frozen=True)
-class StreamFacts:
-    id: str
-    kind: str
-
-
-@dataclass(frozen=True)
-class BudgetFacts:
-    id: str
-    person_id: str
-    status: str
-    release_schedule: str
-    period_start: date
-    period_end: date
-    currency: str
-    streams: tuple[StreamFacts, ...]
 
 
 @dataclass(frozen=True)

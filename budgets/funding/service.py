@@ -21,13 +21,14 @@ from auth.access import can_see_person, require_person_access, require_role, vis
 from auth.actor import Actor
 from auth.models import Person, User
 from auth.roles import Role
+from budgets.funding.facts import BudgetFacts
 from budgets.funding.models import (
     DEFAULT_POLICY,
     Budget,
     FundingPolicy,
     FundingStream,
 )
-from budgets.funding.reading import BudgetFacts, visible_budget_with_stream_sums
+from budgets.funding.reading import visible_budget_with_stream_sums
 from budgets.ledger import service as ledger
 from budgets.people import person_user_ids
 from budgets.plans.models import CarePlan

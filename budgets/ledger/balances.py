@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session, aliased
@@ -44,6 +44,17 @@ class LineBalance:
     @property
     def available(self) -> int:
         return self.planned - self.committed - self.spent
+
+
+class LineFigures(Protocol):
+    """What a line's balance needs of the line: a `PlanLine`, or a booking's facts."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def lineage_id(self) -> str: ...
+    @property
+    def planned_total_pence(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -166,7 +177,7 @@ _STREAM_AND_LINE_SUMS = parts_union(
 
 
 def stream_and_line_sums(
-    session: Session, budget_id: str, line: PlanLine
+    session: Session, budget_id: str, line: LineFigures
 ) -> tuple[dict[str, dict[str, int]], LineBalance]:
     """The budget's `stream_sums` and the line's `line_balance`, read together."""
     session.flush()  # as the ORM's autoflush would: the sums include pending postings

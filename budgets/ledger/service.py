@@ -12,6 +12,8 @@ Each transaction's postings sum to zero; balances are sums of postings.
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
@@ -31,6 +33,7 @@ from budgets.ledger.balances import (
     Balance,
     BudgetBalances,
     LineBalance,
+    LineFigures,
     balance_from,
     balances,
     line_balance,
@@ -40,7 +43,12 @@ from budgets.ledger.balances import (
     stream_sums,
 )
 from budgets.ledger.models import LedgerEntry
-from budgets.ledger.posting import lock_budget, post_transaction, require_positive
+from budgets.ledger.posting import (
+    lock_budget,
+    lock_budget_facts,
+    post_transaction,
+    require_positive,
+)
 from budgets.plans.models import CarePlan, PlanLine
 
 __all__ = [
@@ -50,6 +58,7 @@ __all__ = [
     "allocate_funds",
     "balances",
     "commit_funds",
+    "commit_to_line",
     "current_plan_line",
     "due_releases",
     "line_balance",
@@ -79,6 +88,18 @@ def _insufficient(scope: str, available: int, detail: str) -> RuleViolation:
     return RuleViolation("insufficient-funds", detail, scope=scope, available_pence=available)
 
 
+class LineToCommit(LineFigures, Protocol):
+    """What committing money needs of a plan line: a `PlanLine`, or the plain facts a
+    booking has read with its offer (budgets/bookings/service.py)."""
+
+    @property
+    def funding_stream_id(self) -> str: ...
+    @property
+    def plan_status(self) -> str: ...
+    @property
+    def budget_id(self) -> str: ...
+
+
 def commit_funds(
     session: Session,
     *,
@@ -90,11 +111,36 @@ def commit_funds(
     note: str | None = None,
 ) -> LedgerEntry:
     """Hold money for a booking against an approved plan line; refuse any overspend."""
+    line = session.get(PlanLine, plan_line_id)
+    if line is None:
+        raise NotFound("No such plan line.")
+    return commit_to_line(
+        session,
+        line=line,
+        amount_pence=amount_pence,
+        cause_type=cause_type,
+        cause_id=cause_id,
+        actor=actor,
+        note=note,
+    )
+
+
+def commit_to_line(
+    session: Session,
+    *,
+    line: LineToCommit,
+    amount_pence: int,
+    cause_type: str,
+    cause_id: str | None,
+    actor: Actor | None,
+    note: str | None = None,
+) -> LedgerEntry:
+    """`commit_funds` for a caller that has already read the line."""
     require_positive(amount_pence)
-    line, budget = _line_and_locked_budget(session, plan_line_id)
+    budget = lock_budget_facts(session, line.budget_id)
     if budget.status != "active":
         raise InvalidState(f"The budget is {budget.status}; no new spending can be committed.")
-    if line.plan.status != "approved":
+    if line.plan_status != "approved":
         raise RuleViolation(
             "plan-line-not-approved",
             "Only lines of the approved (current) care and support plan can be paid for.",
