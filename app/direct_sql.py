@@ -23,16 +23,14 @@ import functools
 from collections import namedtuple
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import Table, bindparam, insert
 from sqlalchemy.engine import Connection, Dialect
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
 
 from app.db import open_transaction_on_first_write
-
-_Record = TypeVar("_Record")
 
 
 class NotDirect(Exception):
@@ -205,18 +203,3 @@ def insert_rows(
         return
     parameters = {f"{name}_{n}": value for n, row in enumerate(rows) for name, value in row.items()}
     _insert_of(table, len(rows), stands_alone).run(session, parameters)
-
-
-def insert_records(
-    session: Session, model: type[_Record], rows: list[dict[str, Any]]
-) -> list[_Record]:
-    """Insert rows of a mapped class as `insert_rows` does, then attach them to the session
-    as records already stored: callers get records whose later changes flush as UPDATEs,
-    without the unit of work's cost for the INSERT (several times the statement's own)."""
-    session.flush()  # as the ORM's autoflush would: pending changes go first
-    insert_rows(session, model.__table__, rows)  # type: ignore[attr-defined]
-    records = [model(**row) for row in rows]
-    for record in records:
-        make_transient_to_detached(record)
-        session.add(record)
-    return records

@@ -15,7 +15,7 @@ from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from app.db import Base, IdMixin, new_id, utcnow
-from app.direct_sql import insert_records
+from app.stored_records import insert_records
 
 
 class Notification(IdMixin, Base):

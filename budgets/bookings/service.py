@@ -12,10 +12,11 @@ from sqlalchemy.orm import Session
 
 from app.audit import record_audit
 from app.db import new_id, utcnow
-from app.direct_sql import DirectStatement, insert_records
+from app.direct_sql import DirectStatement
 from app.domain_errors import Forbidden, NotFound, RuleViolation
 from app.notifications import notify
 from app.pagination import PageRequest
+from app.stored_records import insert_records
 from app.sync import SyncPage, Tombstone, sync_page
 from auth.access import can_see_person, visible_people_clause
 from auth.actor import Actor

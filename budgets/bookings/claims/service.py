@@ -8,16 +8,18 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, and_, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from app.audit import record_audit
 from app.db import utcnow
+from app.direct_sql import DirectStatement
 from app.domain_errors import Forbidden, InvalidState, NotFound, RuleViolation
 from app.notifications import notify
 from app.pagination import PageRequest
+from app.stored_records import stored_record, update_record
 from app.sync import SyncPage, Tombstone, sync_page
-from auth.access import visible_people_clause
+from auth.access import can_see_person, visible_people_clause
 from auth.actor import Actor
 from budgets.bookings.models import (
     CLAIM_TRANSITIONS,
@@ -219,21 +221,39 @@ def list_claims(
     return result
 
 
+# A claim the person decides, locked, with the provider's staff, who are told of the
+# decision: one statement by id, whoever asks, built once. Who may decide is checked on
+# the row (`_person_decides`); anyone else's request ends, and lets go of the lock, at once.
+_CLAIM_AND_STAFF = DirectStatement(
+    select(
+        *Claim.__table__.columns,
+        provider_staff_column(Claim.organisation_id).label("staff"),
+    )
+    .where(Claim.id == bindparam("claim_id"))
+    .with_for_update(of=Claim)
+)
+
+
 def _person_decides(session: Session, actor: Actor, claim_id: str) -> tuple[Claim, list[str]]:
-    """The claim, locked, if the actor decides it for the person; with the provider's
-    staff, who are told of the decision, read in the same statement."""
-    row = session.execute(
-        select(Claim, provider_staff_column(Claim.organisation_id))
-        .where(_visible(actor, claim_id))
-        .with_for_update(of=Claim)
-    ).first()
-    if row is None:
+    """The claim, locked, if the actor decides it for the person (404 if they may not see
+    it, 403 if they see it from another side); with the provider's staff."""
+    session.flush()  # as the ORM's autoflush would
+    found = _CLAIM_AND_STAFF.first(session, {"claim_id": claim_id})
+    if found is None:
         raise NotFound("No such claim.")
-    claim, staff = row
-    side = side_of(session, actor, person_id=claim.person_id, organisation_id=claim.organisation_id)
-    if side is not Side.PERSON or claim.person_id not in actor.own_person_ids:
+    *columns, staff = found
+    values = dict(zip(found._fields[:-1], columns, strict=True))
+    visible = values["organisation_id"] in actor.organisation_ids or can_see_person(
+        session, actor, values["person_id"]
+    )
+    if not visible:
+        raise NotFound("No such claim.")
+    side = side_of(
+        session, actor, person_id=values["person_id"], organisation_id=values["organisation_id"]
+    )
+    if side is not Side.PERSON or values["person_id"] not in actor.own_person_ids:
         raise Forbidden("Only the person or their representative confirms or disputes a claim.")
-    return claim, staff.split() if staff else []
+    return stored_record(session, Claim, values), staff.split() if staff else []
 
 
 def _tell_provider(
@@ -253,10 +273,18 @@ def _tell_provider(
 def confirm_claim(session: Session, *, actor: Actor, claim_id: str) -> Claim:
     """The person confirms the delivery happened as claimed: the claim becomes payable."""
     claim, staff_ids = _person_decides(session, actor, claim_id)
-    claim.status = move(claim.status, ClaimStatus.CONFIRMED, CLAIM_TRANSITIONS, "claim")
-    claim.confirmed_at = utcnow()
-    claim.confirmed_by_user_id = actor.user_id
-    claim.version += 1
+    now = utcnow()
+    update_record(
+        session,
+        claim,
+        {
+            "status": move(claim.status, ClaimStatus.CONFIRMED, CLAIM_TRANSITIONS, "claim"),
+            "confirmed_at": now,
+            "confirmed_by_user_id": actor.user_id,
+            "version": claim.version + 1,
+            "updated_at": now,
+        },
+    )
     _record(session, actor, claim, "claim.confirm")
     _tell_provider(session, claim, staff_ids, "claim.confirmed", "A delivery was confirmed")
     session.commit()
@@ -266,11 +294,19 @@ def confirm_claim(session: Session, *, actor: Actor, claim_id: str) -> Claim:
 def dispute_claim(session: Session, *, actor: Actor, claim_id: str, reason: str) -> Claim:
     """The person disputes the claim; nothing is paid and the provider may claim again."""
     claim, staff_ids = _person_decides(session, actor, claim_id)
-    claim.status = move(claim.status, ClaimStatus.DISPUTED, CLAIM_TRANSITIONS, "claim")
-    claim.disputed_at = utcnow()
-    claim.dispute_reason = reason
-    claim.delivery_key = None
-    claim.version += 1
+    now = utcnow()
+    update_record(
+        session,
+        claim,
+        {
+            "status": move(claim.status, ClaimStatus.DISPUTED, CLAIM_TRANSITIONS, "claim"),
+            "disputed_at": now,
+            "dispute_reason": reason,
+            "delivery_key": None,
+            "version": claim.version + 1,
+            "updated_at": now,
+        },
+    )
     _record(session, actor, claim, "claim.dispute")
     _tell_provider(
         session, claim, staff_ids, "claim.disputed", "A delivery claim was disputed", reason
