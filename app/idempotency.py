@@ -1,19 +1,23 @@
 """Safe retries: `Idempotency-Key` on POSTs that create things or move money.
 
 A key is scoped to the caller (user or client) and kept for IDEMPOTENCY_KEY_TTL_HOURS.
-The first request claims the key (committed before the work starts), so a concurrent
-duplicate sees the claim and gets 409. A finished 2xx response is stored and replayed
-byte for byte to later retries; the same key with a different request is a 422. When
-the work fails, nothing was committed by it, so the claim is released and the client
-may retry with the same key.
+The first request claims the key by inserting its record. A finished 2xx response is
+stored and replayed byte for byte to later retries; the same key with a different request
+is a 422. When the work fails, nothing was committed by it, so the claim goes too and the
+client may retry with the same key.
 
-`@idempotent` commits the work and its stored response in one transaction: the view's
-own commits are held (`WorkSession.commits_held`) until the response is stored. A worker
-that dies in between leaves neither, so a retry after the claim's lock times out does
-the work once, never twice. Views that must commit before calling an outside service
-(a payment recorded before Stripe is asked to move it) use `@idempotent_in_steps`: their
-commits stand, the response is stored after them, and a retry relies on the outside
-call being idempotent itself.
+`@idempotent` claims the key in the work's own transaction and commits the work and its
+stored response in it: the view's own commits are held (`WorkSession.commits_held`)
+until the response is stored. A concurrent duplicate's claim waits on the first one's
+uncommitted row, then replays the stored response (or, if the first failed, does the
+work itself). A worker that dies leaves nothing, so a retry does the work once, never
+twice; and no separate commit of the claim is paid for.
+
+Views that must commit before calling an outside service (a payment recorded before
+Stripe is asked to move it) use `@idempotent_in_steps`: the claim commits before the work,
+so a concurrent duplicate sees it and gets 409; the view's commits stand, the response is
+stored after them, and a retry relies on the outside call being idempotent itself. A
+claim left in progress by a worker that died is taken over once its lock times out.
 """
 
 from __future__ import annotations
@@ -107,32 +111,42 @@ def _replay(record: IdempotencyRecord) -> Response:
 _CLAIM_COLUMNS = ("id", "caller", "key", "request_fingerprint", "state", "locked_at", "expires_at")
 
 
-def _claim_statement(dialect: str) -> DirectStatement:
+def _claim_statement(dialect: str, *, stands_alone: bool) -> DirectStatement:
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     return DirectStatement(
         insert(IdempotencyRecord.__table__)  # type: ignore[arg-type]
         .values({name: bindparam(name) for name in _CLAIM_COLUMNS})
         .on_conflict_do_nothing(index_elements=["caller", "key"])
         .returning(IdempotencyRecord.__table__.c.id),
-        stands_alone=True,
+        stands_alone=stands_alone,
     )
 
 
-# Every write that carries a key runs this: built once per dialect, and run on the cursor
-# (app/direct_sql.py).
-_CLAIM_STATEMENTS = {dialect: _claim_statement(dialect) for dialect in ("postgresql", "sqlite")}
+# Every write that carries a key runs one of these: built once per dialect and mode, and
+# run on the cursor (app/direct_sql.py). A claim committed by itself, or one that opens
+# the work's transaction.
+_CLAIM_STATEMENTS = {
+    (dialect, stands_alone): _claim_statement(dialect, stands_alone=stands_alone)
+    for dialect in ("postgresql", "sqlite")
+    for stands_alone in (True, False)
+}
 
 
-def _insert_claim(session: Session, values: dict[str, Any]) -> str | None:
+def _insert_claim(session: Session, values: dict[str, Any], *, with_work: bool) -> str | None:
     """Insert the claim unless the key is already held; the new row's id, or None."""
-    statement = _CLAIM_STATEMENTS[session.get_bind().dialect.name]
+    statement = _CLAIM_STATEMENTS[(session.get_bind().dialect.name, not with_work)]
     row = statement.first(session, {"id": new_id(), **values})
     return None if row is None else str(row.id)
 
 
-def _claim(session: Session, *, caller: str, key: str, fingerprint: str) -> str | Response:
+def _claim(
+    session: Session, *, caller: str, key: str, fingerprint: str, with_work: bool
+) -> str | Response:
     """Claim the key for this request (its record id), or answer from (or refuse because
-    of) an earlier one. A first use is one INSERT; only a retry reads the earlier row."""
+    of) an earlier one. A first use is one INSERT; only a retry reads the earlier row.
+
+    `with_work`: the claim is left uncommitted, in the transaction the work and its stored
+    response then commit in; otherwise it commits at once, before the work."""
     now = utcnow()
     config = current_app.config
     claim = {
@@ -144,9 +158,10 @@ def _claim(session: Session, *, caller: str, key: str, fingerprint: str) -> str 
         "expires_at": now + timedelta(hours=config["IDEMPOTENCY_KEY_TTL_HOURS"]),
     }
     stale_after = timedelta(seconds=config["IDEMPOTENCY_LOCK_TIMEOUT_SECONDS"])
-    claimed_id = _insert_claim(session, claim)
+    claimed_id = _insert_claim(session, claim, with_work=with_work)
     if claimed_id is not None:
-        session.commit()
+        if not with_work:
+            session.commit()
         return claimed_id
     existing = session.scalars(
         select(IdempotencyRecord)
@@ -157,11 +172,12 @@ def _claim(session: Session, *, caller: str, key: str, fingerprint: str) -> str 
         if existing is not None:
             session.delete(existing)
             session.flush()
-        claimed_id = _insert_claim(session, claim)
+        claimed_id = _insert_claim(session, claim, with_work=with_work)
         if claimed_id is None:  # another retry took it in between
             session.rollback()
             raise IdempotencyKeyInUse()
-        session.commit()
+        if not with_work:
+            session.commit()
         return claimed_id
     if existing.request_fingerprint != fingerprint:
         session.rollback()
@@ -174,7 +190,10 @@ def _claim(session: Session, *, caller: str, key: str, fingerprint: str) -> str 
         raise IdempotencyKeyInUse()
     # The earlier attempt died without finishing; this retry takes the claim over.
     existing.locked_at = now
-    session.commit()
+    if with_work:
+        session.flush()
+    else:
+        session.commit()
     return existing.id
 
 
@@ -229,7 +248,13 @@ def _run_once(view: Callable[..., Any], *, hold_commits: bool) -> Callable[..., 
         if not 1 <= len(key) <= 255 or not key.isprintable():
             raise BadRequest("Idempotency-Key must be 1 to 255 printable characters.")
         session = get_session()
-        claimed = _claim(session, caller=_caller_scope(), key=key, fingerprint=_fingerprint())
+        claimed = _claim(
+            session,
+            caller=_caller_scope(),
+            key=key,
+            fingerprint=_fingerprint(),
+            with_work=hold_commits,
+        )
         if isinstance(claimed, Response):
             return claimed
         record_id = claimed
@@ -245,7 +270,10 @@ def _run_once(view: Callable[..., Any], *, hold_commits: bool) -> Callable[..., 
                 return response
             session.commit()
         except BaseException:
-            _release(session, record_id)
+            if hold_commits:
+                session.rollback()  # the claim goes with the work: nothing was committed
+            else:
+                _release(session, record_id)
             raise
         _release(session, record_id)
         return response
