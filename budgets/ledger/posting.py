@@ -11,6 +11,7 @@ from app.audit import record_audit
 from app.db import new_id, utcnow
 from app.direct_sql import DirectStatement, insert_rows
 from app.domain_errors import NotFound, ValidationFailed
+from app.stored_records import record_of
 from auth.actor import Actor
 from budgets.funding.facts import BudgetFacts, StreamFacts
 from budgets.funding.models import Budget, FundingStream
@@ -155,7 +156,7 @@ def post_transaction(
             "cause_id": cause_id,
         },
     )
-    return [LedgerEntry(**row) for row in rows]
+    return [record_of(LedgerEntry, row) for row in rows]
 
 
 def require_positive(amount_pence: int) -> None:

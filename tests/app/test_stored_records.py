@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from app.db import new_id
 from app.direct_sql import NotDirect
 from app.notifications import Notification
-from app.stored_records import insert_records, stored_record, update_record
+from app.stored_records import insert_records, record_of, stored_record, update_record
 from tests.builders import build_user
 
 _WHEN = datetime(2026, 5, 6, 7, 8, 9, tzinfo=UTC)
@@ -78,3 +78,14 @@ def test_update_record_refuses_to_leave_an_onupdate_column_behind(db_session: Se
     (record,) = insert_records(db_session, Notification, [_row(user.id)])
     with pytest.raises(NotDirect):
         update_record(db_session, record, {"title": "No timestamp"})
+
+
+def test_a_record_built_from_values_is_new_until_added(db_session: Session) -> None:
+    user = build_user(db_session)
+    values = _row(user.id, title="Built")
+    record = record_of(Notification, values)
+    assert (record.id, record.title, record.read_at) == (values["id"], "Built", None)
+    assert record not in db_session
+    db_session.add(record)
+    db_session.flush()  # a transient record: added, it is inserted like any new one
+    assert _stored_title(db_session, values["id"]) == "Built"
