@@ -15,7 +15,7 @@ from flask import has_request_context, request
 from sqlalchemy import JSON, Index, String, insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from app.db import STANDS_ALONE, Base, IdMixin, new_id, utcnow
+from app.db import STANDS_ALONE, Base, IdMixin, WorkSession, new_id, utcnow
 from app.direct_sql import insert_rows
 from app.request_context import current_request_id
 
@@ -58,9 +58,19 @@ _INSERT_READ_AUDIT_ROWS = _INSERT_AUDIT_ROWS.execution_options(**{STANDS_ALONE: 
 
 
 def _insert(session: Session, rows: dict[str, Any] | list[dict[str, Any]]) -> None:
-    session.flush()  # as the ORM's autoflush would: pending changes go first
     reading = has_request_context() and request.method in ("GET", "HEAD")
-    if isinstance(rows, dict):  # nearly every audited request: on the cursor
+    if (
+        isinstance(rows, dict)
+        and not reading
+        and isinstance(session, WorkSession)
+        and session.queues_rows()
+    ):
+        # A change's audit rows commit with it: held back to the next flush, a use case
+        # that audits twice (a booking and its ledger posting) inserts both at once.
+        session.insert_at_flush(AuditEntry.__table__, rows)
+        return
+    session.flush()  # as the ORM's autoflush would: pending changes go first
+    if isinstance(rows, dict):  # nearly every audited read: on the cursor
         insert_rows(session, AuditEntry.__table__, [rows], stands_alone=reading)  # type: ignore[arg-type]
         return
     statement = _INSERT_READ_AUDIT_ROWS if reading else _INSERT_AUDIT_ROWS
@@ -82,10 +92,12 @@ def record_audit(
     durable (and a rollback takes it away with the change). Returns the row's id. In a
     GET or HEAD before any change, the read's row commits by itself (app/db.py).
 
-    A Core INSERT on the session's connection rather than an ORM object or an ORM-enabled
-    insert: every audited read runs this, and the ORM's bookkeeping costs more than the
-    statement. Pending ORM changes are flushed first, so a read that also wrote (a due
+    A plain INSERT on the cursor rather than an ORM object: every audited request runs
+    this, and the ORM's bookkeeping costs more than the statement. A read's row is
+    inserted at once, after pending ORM changes, so a read that also wrote (a due
     release) audits inside that write's transaction instead of committing ahead of it.
+    A change's row waits for the session's next flush or commit
+    (`WorkSession.insert_at_flush`), so the rows of one use case go in one statement.
     """
     row = _audit_row(actor, action, record_type, record_id, subject_person_id, details)
     if occurred_at is not None:

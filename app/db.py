@@ -264,8 +264,12 @@ def request_engine_for(engine: Engine) -> Engine:
     return found
 
 
+_ROWS_AT_FLUSH = "rows_at_flush"
+
+
 class WorkSession(Session):
-    """A Session whose commits can be held, so that what follows joins the same transaction.
+    """A Session whose commits can be held, so that what follows joins the same transaction,
+    and which can hold plain rows back until its next flush, to insert them together.
 
     Inside `commits_held()`, `commit()` only flushes: the work's writes reach the database
     but stay uncommitted until the holder commits them, together with whatever it adds
@@ -274,11 +278,48 @@ class WorkSession(Session):
 
     _commits_held = False
 
+    def insert_at_flush(self, table: Any, row: dict[str, Any]) -> None:
+        """Insert this row (every column given) at the next flush, with the other rows
+        queued for its table, in one statement. A flush comes before every ORM query and
+        every commit; a rollback discards the row. For rows nothing in the same request
+        reads back by other means, and that refer to no row written after them (a
+        request's audit rows). Callers check `queues_rows()` first."""
+        self.info.setdefault(_ROWS_AT_FLUSH, {}).setdefault(table, []).append(row)
+
+    def queues_rows(self) -> bool:
+        """Whether `insert_at_flush` may hold a row back now: not inside a savepoint,
+        whose rollback would otherwise leave the row behind or take it away alone."""
+        return not self.in_nested_transaction()
+
+    def _insert_queued_rows(self) -> None:
+        if self.in_nested_transaction():
+            return  # rows queued before the savepoint wait until it is over
+        queued = self.info.pop(_ROWS_AT_FLUSH, None)
+        if not queued:
+            return
+        from app.direct_sql import insert_rows  # app.direct_sql is built on this module
+
+        for table, rows in queued.items():
+            insert_rows(self, table, rows)
+
+    def flush(self, objects: Any = None) -> None:
+        super().flush(objects)
+        self._insert_queued_rows()
+
     def commit(self) -> None:
         if self._commits_held:
             self.flush()
         else:
+            self._insert_queued_rows()  # a commit with nothing for the ORM does not flush
             super().commit()
+
+    def rollback(self) -> None:
+        self.info.pop(_ROWS_AT_FLUSH, None)
+        super().rollback()
+
+    def close(self) -> None:
+        self.info.pop(_ROWS_AT_FLUSH, None)
+        super().close()
 
     @contextmanager
     def commits_held(self) -> Iterator[None]:

@@ -187,7 +187,7 @@ def _conversions(
 @functools.cache
 def _insert_of(table: Table, count: int, stands_alone: bool) -> DirectStatement:
     rows: list[dict[str, Any]] = [
-        {column.key: bindparam(f"{column.key}_{n}") for column in table.columns}
+        {column.key: bindparam(f"{column.key}_{n}", type_=column.type) for column in table.columns}
         for n in range(count)
     ]
     return DirectStatement(insert(table).values(rows), stands_alone=stands_alone)

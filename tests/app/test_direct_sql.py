@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from app.audit import AuditEntry
 from app.db import Database, new_id
-from app.direct_sql import DirectStatement, NotDirect
+from app.direct_sql import DirectStatement, NotDirect, insert_rows
 from tests.conftest import is_postgres
 
 _COLUMNS = ("id", "occurred_at", "action", "record_type", "record_id", "details")
@@ -70,6 +70,26 @@ def test_rows_are_what_sqlalchemy_returns_with_parameters_converted(db_session: 
     assert direct[0].occurred_at.tzinfo is not None
     assert direct[0].details == {"amount_pence": 1250, "ids": ["a", "b"]}
     assert direct[1].details is None
+
+
+def test_every_row_of_a_multi_row_insert_is_converted_by_its_columns_types(
+    db_session: Session,
+) -> None:
+    later = datetime(2026, 3, 4, 6, 0, tzinfo=UTC)
+    rows = [_row(), _row(record_id="r2", occurred_at=later, details={"n": 2})]
+    full_rows = [
+        {"actor_user_id": None, "actor_client_id": None, "subject_person_id": None}
+        | {"request_id": None}
+        | row
+        for row in rows
+    ]
+    insert_rows(db_session, AuditEntry.__table__, full_rows)  # type: ignore[arg-type]
+
+    read = DirectStatement(_READ).rows(db_session, {"action": "probe"})
+    assert [(row.occurred_at, row.details) for row in read] == [
+        (rows[0]["occurred_at"], rows[0]["details"]),
+        (later, {"n": 2}),
+    ]
 
 
 def test_first_is_none_when_nothing_matches(db_session: Session) -> None:
