@@ -223,7 +223,7 @@ _COMPLETE_CLAIM = DirectStatement(
 def _store(session: Session, record_id: str, response: Response) -> None:
     """Complete the claim with the response to replay (one UPDATE, no read first) and
     commit it with whatever the session holds."""
-    _COMPLETE_CLAIM.run(
+    completed = _COMPLETE_CLAIM.run(
         session,
         {
             "record_id": record_id,
@@ -236,6 +236,10 @@ def _store(session: Session, record_id: str, response: Response) -> None:
             },
         },
     )
+    if completed != 1:
+        # A view that rolled back its session took an uncommitted claim with it: committing
+        # its work without the stored response would let a retry do it again.
+        raise RuntimeError("the Idempotency-Key claim was rolled back by the view")
     session.commit()
 
 

@@ -125,6 +125,21 @@ def test_work_and_its_stored_response_commit_together(committed_app: Flask) -> N
     session.close()
 
 
+def test_a_view_that_rolls_back_its_claim_fails_loudly_and_commits_nothing(
+    committed_app: Flask,
+) -> None:
+    committed_app.extensions["api"].register_blueprint(dying_blp)
+    session = get_db(committed_app).session_factory()
+    headers = {**bearer_for(session, build_user(session)), "Idempotency-Key": "rolls-back"}
+    session.commit()
+    client = committed_app.test_client()
+    response = client.post(f"{URL}/rolling-back", json=BODY, headers=headers)
+    assert response.status_code == 500
+    assert count_named(session, BODY["name"]) == 0
+    assert _claims(session, "rolls-back") == 0
+    session.close()
+
+
 def test_work_in_steps_keeps_its_commits(committed_app: Flask) -> None:
     committed_app.extensions["api"].register_blueprint(dying_blp)
     session = get_db(committed_app).session_factory()
