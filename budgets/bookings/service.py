@@ -39,6 +39,8 @@ from budgets.bookings.parties import (
     side_of,
     visible_clause,
 )
+from budgets.funding.facts import BudgetFacts, StreamFacts
+from budgets.funding.models import Budget, FundingStream
 from budgets.ledger.service import commit_to_line, plan_line_for_booking, release_commitment
 from budgets.plans.models import CarePlan, PlanLine
 from budgets.providers import service as providers
@@ -52,10 +54,17 @@ def _refuse(code: str, detail: str, **extensions: Any) -> RuleViolation:
     return RuleViolation(code, detail, **extensions)
 
 
-# What booking reads, in one statement: the plan line with its plan's status and owner,
-# and the offer (locked until the booking commits) with its organisation's status and the
-# organisation's staff, who are told of the request. Plain rows, not records: the booking
-# copies these facts and changes none of them.
+# What booking reads, in one statement: the plan line with its plan's status and owner;
+# the offer with its organisation's status and the organisation's staff, who are told of
+# the request; and the budget's facts and streams ("id:kind" pairs). The offer and the
+# budget are locked until the booking commits (FOR NO KEY UPDATE, as ledger.lock_budget
+# explains), so the ledger's sums, read next, are read under the budget's lock. Plain
+# rows, not records: the booking copies these facts and changes none of them.
+_BUDGET_STREAMS = (
+    select(func.aggregate_strings(FundingStream.id.concat(":").concat(FundingStream.kind), " "))
+    .where(FundingStream.budget_id == Budget.id)
+    .scalar_subquery()
+)
 _LINE_AND_LOCKED_OFFER = DirectStatement(
     select(
         PlanLine.id,
@@ -84,22 +93,44 @@ _LINE_AND_LOCKED_OFFER = DirectStatement(
         Offer.status.label("offer_status"),
         ProviderOrganisation.status.label("organisation_status"),
         provider_staff_column(ProviderOrganisation.id).label("staff"),
+        Budget.status.label("budget_status"),
+        Budget.release_schedule,
+        Budget.period_start,
+        Budget.period_end,
+        Budget.currency.label("budget_currency"),
+        _BUDGET_STREAMS.label("streams"),
     )
     .select_from(PlanLine)
     .join(CarePlan, CarePlan.id == PlanLine.plan_id)
+    .join(Budget, Budget.id == CarePlan.budget_id)
     .join(Offer, true())
     .join(ProviderOrganisation, ProviderOrganisation.id == Offer.organisation_id)
     .where(PlanLine.id == bindparam("plan_line_id"), Offer.id == bindparam("offer_id"))
-    .with_for_update(of=Offer)
+    .with_for_update(key_share=True, of=[Offer, Budget])
 )
+
+
+def _locked_budget(parties: Any) -> BudgetFacts:
+    """The budget's facts from a row of `_LINE_AND_LOCKED_OFFER`."""
+    streams = (pair.split(":", 1) for pair in sorted((parties.streams or "").split()))
+    return BudgetFacts(
+        id=parties.budget_id,
+        person_id=parties.person_id,
+        status=parties.budget_status,
+        release_schedule=parties.release_schedule,
+        period_start=parties.period_start,
+        period_end=parties.period_end,
+        currency=parties.budget_currency,
+        streams=tuple(StreamFacts(stream_id, kind) for stream_id, kind in streams),
+    )
 
 
 def _line_and_locked_offer(
     session: Session, actor: Actor, *, plan_line_id: str, offer_id: str
 ) -> Any:
-    """The plan line the actor books against (404 unless theirs to see) and the offer,
-    locked until the booking commits (404 unless published or withdrawn): one row of
-    `_LINE_AND_LOCKED_OFFER`."""
+    """The plan line the actor books against (404 unless theirs to see) and the offer
+    (404 unless published or withdrawn), with the offer and the budget locked until the
+    booking commits: one row of `_LINE_AND_LOCKED_OFFER`."""
     session.flush()  # as the ORM's autoflush would
     found = _LINE_AND_LOCKED_OFFER.first(
         session, {"plan_line_id": plan_line_id, "offer_id": offer_id}
@@ -224,6 +255,7 @@ def book_offer(
     commit_to_line(
         session,
         line=parties,
+        locked_budget=_locked_budget(parties),
         amount_pence=booking.total_pence,
         cause_type=CAUSE,
         cause_id=booking.id,

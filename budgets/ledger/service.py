@@ -21,6 +21,7 @@ from app.db import utcnow
 from app.domain_errors import InvalidState, NotFound, RuleViolation
 from auth.access import can_see_person
 from auth.actor import Actor
+from budgets.funding.facts import BudgetFacts
 from budgets.funding.models import Budget
 from budgets.ledger.allocation import (
     allocate_funds,
@@ -134,10 +135,12 @@ def commit_to_line(
     cause_id: str | None,
     actor: Actor | None,
     note: str | None = None,
+    locked_budget: BudgetFacts | None = None,
 ) -> LedgerEntry:
-    """`commit_funds` for a caller that has already read the line."""
+    """`commit_funds` for a caller that has already read the line, and perhaps locked the
+    line's budget and read its facts under that lock (`locked_budget`)."""
     require_positive(amount_pence)
-    budget = lock_budget_facts(session, line.budget_id)
+    budget = locked_budget or lock_budget_facts(session, line.budget_id)
     if budget.status != "active":
         raise InvalidState(f"The budget is {budget.status}; no new spending can be committed.")
     if line.plan_status != "approved":

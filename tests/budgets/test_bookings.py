@@ -4,7 +4,7 @@ ledger, and who may see or act on what."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -16,11 +16,13 @@ from app.notifications import Notification
 from auth.models import Person, User
 from budgets.bookings.claims.service import confirm_due_claims
 from budgets.bookings.models import Claim
+from budgets.funding.models import Budget
+from budgets.ledger.models import LedgerEntry
 from budgets.ledger.service import line_balance
 from budgets.plans.models import PlanLine
 from budgets.providers.models import ProviderOrganisation
 from budgets.providers.offers.models import Offer
-from tests.budgets.builders import build_approved_line
+from tests.budgets.builders import build_approved_line, build_budget, build_line, build_plan
 from tests.builders import (
     bearer_for,
     bearer_for_back_office,
@@ -437,3 +439,42 @@ def test_confirm_due_claims_command(app, client, world: World) -> None:  # type:
     )
     result = app.test_cli_runner().invoke(args=["confirm-due-claims"])
     assert result.exit_code == 0 and "confirmed 0 claims" in result.output
+
+
+def test_a_booking_posts_the_releases_fallen_due_before_it_checks_the_money(
+    client, world: World
+) -> None:  # type: ignore[no-untyped-def]
+    """Monthly releases on a budget with two streams: at the start only a twelfth of each
+    stream was released; the booking releases every month begun since, then commits."""
+    person_user = build_person_user(world.session, commissioner_id=world.person.commissioner_id)
+    person = world.session.get(Person, person_user.person_id)
+    budget = build_budget(
+        world.session,
+        person=person,
+        streams=(("other_nhs", 120_000), ("council_social_care", 12_000)),
+        release_schedule="monthly",
+    )
+    plan = build_plan(world.session, budget=budget, status="approved", approved_on=date(2026, 4, 1))
+    line = build_line(world.session, plan=plan, quantity=1, planned_total_pence=100_000)
+    response = book(client, world, user=person_user, plan_line_id=line.id, units=20)
+    assert response.status_code == 201, response.json  # 36,000: more than a twelfth
+    today = utcnow().date()
+    months_begun = min(12, (today.year - 2026) * 12 + today.month - 4 + 1)
+    released = world.session.scalars(
+        select(LedgerEntry.amount_pence).where(
+            LedgerEntry.budget_id == budget.id,
+            LedgerEntry.kind == "release",
+            LedgerEntry.account == "available",
+        )
+    ).all()
+    assert sum(released) == (120_000 + 12_000) * months_begun // 12
+
+
+def test_a_booking_on_a_suspended_budget_is_refused(client, world: World) -> None:  # type: ignore[no-untyped-def]
+    budget = world.session.get(Budget, world.line.plan.budget_id)
+    assert budget is not None
+    budget.status = "suspended"
+    world.session.flush()
+    response = book(client, world)
+    assert response.status_code == 409, response.json
+    assert world.committed() == 0
