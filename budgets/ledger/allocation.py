@@ -16,7 +16,12 @@ from budgets.dates import periods_started
 from budgets.funding.models import Budget
 from budgets.ledger.balances import stream_sums
 from budgets.ledger.models import LedgerEntry
-from budgets.ledger.posting import lock_budget, post_transaction, require_positive
+from budgets.ledger.posting import (
+    PostingBudget,
+    lock_budget,
+    post_transaction,
+    require_positive,
+)
 
 _RELEASE_STEP_MONTHS = {"monthly": 1, "quarterly": 3}
 
@@ -26,12 +31,10 @@ class _Stream(Protocol):
     def id(self) -> str: ...
 
 
-class ReleaseTerms(Protocol):
-    """What the release schedule needs of a budget: a `Budget`, or the plain facts a
-    read has (budgets/funding/reading.py)."""
+class ReleaseTerms(PostingBudget, Protocol):
+    """What the release schedule, and posting its releases, need of a budget: a `Budget`,
+    or its facts (budgets/funding/facts.py)."""
 
-    @property
-    def id(self) -> str: ...
     @property
     def status(self) -> str: ...
     @property
@@ -78,7 +81,7 @@ def due_releases(
 
 
 def release_due_funds(
-    session: Session, *, budget: Budget, today: date, actor: Actor | None = None
+    session: Session, *, budget: ReleaseTerms, today: date, actor: Actor | None = None
 ) -> list[LedgerEntry]:
     """Release each stream's share that has fallen due under the budget's release schedule.
 
@@ -124,11 +127,8 @@ def sums_after_due_releases(
     ):
         return sums
     if not locked:
-        lock_budget(session, budget.id)
-    posting_to = budget if isinstance(budget, Budget) else session.get(Budget, budget.id)
-    if posting_to is None:
-        raise LookupError(f"budget {budget.id} has gone")  # budgets are never deleted
-    release_due_funds(session, budget=posting_to, today=today, actor=actor)
+        budget = lock_budget(session, budget.id)  # its terms as they stand under the lock
+    release_due_funds(session, budget=budget, today=today, actor=actor)
     return stream_sums(session, budget.id)
 
 
