@@ -20,7 +20,7 @@ from app.domain_errors import NotFound
 from app.sql_parts import parts_union
 from auth.access import can_see_person
 from auth.actor import Actor
-from budgets.funding.facts import BudgetFacts, StreamFacts
+from budgets.funding.facts import BUDGET_FACT_COLUMNS, BudgetFacts, StreamFacts, budget_facts
 from budgets.funding.models import Budget, FundingStream
 from budgets.ledger.balances import LINE_TOTALS, LINES_OF_APPROVED_PLAN, STREAM_SUMS
 from budgets.ledger.models import LedgerEntry
@@ -41,13 +41,7 @@ StreamSums = dict[str, dict[str, int]]
 _STREAM_TOTALS = STREAM_SUMS.subquery()
 _STREAM_ID = FundingStream.id.label("stream_id")
 _BUDGET_AND_STREAM_SUMS: list[Any] = [
-    Budget.id,
-    Budget.person_id,
-    Budget.status,
-    Budget.release_schedule,
-    Budget.period_start,
-    Budget.period_end,
-    Budget.currency,
+    *BUDGET_FACT_COLUMNS,
     _STREAM_ID,
     FundingStream.kind,
     _STREAM_TOTALS.c.account,
@@ -150,17 +144,7 @@ def visible_budget_with_stream_sums(
         streams.setdefault(stream_id, StreamFacts(stream_id, kind))
         if account is not None:
             sums[stream_id][account] = int(total or 0)
-    budget_id, person_id, status, schedule, start, end, currency = budget_rows[0][:7]
-    facts = BudgetFacts(
-        id=budget_id,
-        person_id=person_id,
-        status=status,
-        release_schedule=schedule,
-        period_start=start,
-        period_end=end,
-        currency=currency,
-        streams=tuple(streams.values()),
-    )
+    facts = budget_facts(budget_rows[0], streams.values())
     return facts, sums, line_rows
 
 

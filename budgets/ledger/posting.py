@@ -13,7 +13,7 @@ from app.direct_sql import DirectStatement, insert_rows
 from app.domain_errors import NotFound, ValidationFailed
 from app.stored_records import record_of
 from auth.actor import Actor
-from budgets.funding.facts import BudgetFacts, StreamFacts
+from budgets.funding.facts import BUDGET_FACT_COLUMNS, BudgetFacts, StreamFacts, budget_facts
 from budgets.funding.models import Budget, FundingStream
 from budgets.ledger.models import LedgerEntry
 
@@ -61,13 +61,7 @@ def lock_budget(session: Session, budget_id: str) -> Budget:
 # As _LOCK_BUDGET, for a caller that needs the budget's facts rather than its record.
 _LOCK_BUDGET_FACTS = DirectStatement(
     select(
-        Budget.id,
-        Budget.person_id,
-        Budget.status,
-        Budget.release_schedule,
-        Budget.period_start,
-        Budget.period_end,
-        Budget.currency,
+        *BUDGET_FACT_COLUMNS,
         FundingStream.id.label("stream_id"),
         FundingStream.kind,
     )
@@ -85,17 +79,8 @@ def lock_budget_facts(session: Session, budget_id: str) -> BudgetFacts:
     rows = _LOCK_BUDGET_FACTS.rows(session, {"budget_id": budget_id})
     if not rows:
         raise NotFound("No such budget.")
-    first = rows[0]
-    return BudgetFacts(
-        id=first.id,
-        person_id=first.person_id,
-        status=first.status,
-        release_schedule=first.release_schedule,
-        period_start=first.period_start,
-        period_end=first.period_end,
-        currency=first.currency,
-        streams=tuple(StreamFacts(row.stream_id, row.kind) for row in rows if row.stream_id),
-    )
+    streams = (StreamFacts(row.stream_id, row.kind) for row in rows if row.stream_id)
+    return budget_facts(rows[0], streams)
 
 
 def post_transaction(
