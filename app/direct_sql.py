@@ -151,6 +151,9 @@ def _run(
         cursor.execute(compiled.sql, driver_parameters)
         rows = cursor.fetchall() if compiled.row_type is not None else []
         touched = cursor.rowcount
+        if connection._has_events or connection.engine._has_events:
+            for listener in connection.dispatch.after_cursor_execute:
+                listener(connection, cursor, compiled.sql, driver_parameters, None, False)
         if compiled.conversions is None and compiled.row_type is not None:
             compiled.conversions = _conversions(connection.dialect, compiled, cursor.description)
     except connection.dialect.loaded_dbapi.Error as error:

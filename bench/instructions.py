@@ -42,6 +42,7 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -125,13 +126,28 @@ def child(kind: str, mode: str, lines_file: Path, warmup: int, result_file: Path
     def note_backend(dbapi_connection: Any, *_: Any) -> None:
         backends.add(dbapi_connection.info.backend_pid)
 
+    by_statement: dict[str, int] = {}
+    started_at: dict[str, int] = {}
+
+    def statement_started(conn: Any, _cursor: Any, sql: str, *_: Any) -> None:
+        started_at["ns"] = _backend_cpu_ns({conn.connection.dbapi_connection.info.backend_pid})
+
+    def statement_ended(conn: Any, _cursor: Any, sql: str, *_: Any) -> None:
+        used = _backend_cpu_ns({conn.connection.dbapi_connection.info.backend_pid})
+        label = _statement_label(sql)
+        by_statement[label] = by_statement.get(label, 0) + used - started_at["ns"]
+
     if mode != "instructions":
         event.listen(engine, "before_cursor_execute", count)
         event.listen(engine, "checkout", note_backend)
+    if mode == "database":
+        event.listen(engine, "before_cursor_execute", statement_started)
+        event.listen(engine, "after_cursor_execute", statement_ended)
     warm, measured = lines[:warmup], lines[warmup:]
     for index, line in enumerate(warm):
         _send(client, line, index)
     statements["n"] = 0
+    by_statement.clear()
     gc.collect()
     gc.disable()
     database_cpu = _backend_cpu_ns(backends)
@@ -164,9 +180,23 @@ def child(kind: str, mode: str, lines_file: Path, warmup: int, result_file: Path
                 "errors": sum(1 for status in statuses if status >= 400),
                 "statements": statements["n"] / len(measured),
                 "database_cpu_ns": database_cpu,
+                "database_cpu_ns_by_statement": by_statement,
             }
         )
     )
+
+
+def _statement_label(sql: str) -> str:
+    """A statement's kind and first table: "INSERT INTO ledger_entries", "read: bookings"."""
+    words = sql.split()
+    if words[0] != "SELECT":
+        return " ".join(words[:3])
+    depth = 0  # the statement's own FROM, not a sub-select's
+    for word, following in pairwise(words):
+        if word == "FROM" and depth == 0:
+            return "read: " + following
+        depth += word.count("(") - word.count(")")
+    return " ".join(words[:3])
 
 
 def _lines_for(
@@ -232,6 +262,16 @@ def measure(
     return result
 
 
+def print_by_statement(name: str, database: dict[str, Any], requests: int) -> None:
+    """Where a journey's database CPU goes; the rest is commits and reading each message."""
+    by_statement: dict[str, int] = database["database_cpu_ns_by_statement"]
+    print(f"== {name}: PostgreSQL CPU a request, microseconds")
+    for label, ns in sorted(by_statement.items(), key=lambda item: -item[1]):
+        print(f"{ns / 1000 / requests:>8.0f}  {label}")
+    rest = database["database_cpu_ns"] - sum(by_statement.values())
+    print(f"{rest / 1000 / requests:>8.0f}  (commits, and between statements)")
+
+
 def print_table(rows: list[Measured]) -> None:
     header = (
         f"{'journey':<38} {'statements':>10} {'k instr/request':>16} {'x reference':>12} "
@@ -260,6 +300,11 @@ def main() -> None:
         "--profile",
         action="store_true",
         help="no valgrind: print cProfile's view of the measured requests of each journey",
+    )
+    parser.add_argument(
+        "--by-statement",
+        action="store_true",
+        help="also print the PostgreSQL backends' CPU a request by statement",
     )
     parser.add_argument("--child", choices=["product", "reference"], help=argparse.SUPPRESS)
     parser.add_argument("--mode", help=argparse.SUPPRESS)
@@ -308,6 +353,8 @@ def main() -> None:
             statements=database["statements"], database_cpu_ns=database["database_cpu_ns"]
         )
         result["errors"] += database["errors"]
+        if args.by_statement:
+            print_by_statement(journey.name, database, result["requests"])
     per_request = {
         journey.name: result["instructions"] / max(1, result["requests"])
         for (journey, _), result in zip(planned, results, strict=True)

@@ -109,18 +109,19 @@ def test_statements_that_need_sqlalchemy_are_refused(db_session: Session, statem
         DirectStatement(statement).rows(db_session, {"ids": ["x"], "action": "probe"})
 
 
-def test_listeners_see_the_statement(db_session: Session) -> None:
+@pytest.mark.parametrize("moment", ["before_cursor_execute", "after_cursor_execute"])
+def test_listeners_see_the_statement(db_session: Session, moment: str) -> None:
     seen: list[str] = []
     engine = db_session.get_bind().engine
 
     def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         seen.append(statement)
 
-    event.listen(engine, "before_cursor_execute", record)
+    event.listen(engine, moment, record)
     try:
         DirectStatement(_READ).rows(db_session, {"action": "probe"})
     finally:
-        event.remove(engine, "before_cursor_execute", record)
+        event.remove(engine, moment, record)
     assert [statement for statement in seen if "audit_entries" in statement] == [
         DirectStatement(_READ)._compiled(engine.dialect).sql
     ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 
-from bench.instructions import _COLLECTED, _lines_for
+from bench.instructions import _COLLECTED, _lines_for, _statement_label
 from bench.journeys import Journey
 from bench.sizes import Generated
 
@@ -40,3 +40,13 @@ def test_the_instruction_total_is_read_from_callgrinds_summary() -> None:
         "==41==\n==41== I   refs:      123,456,789\n"
     )
     assert _COLLECTED.findall(stderr) == ["123456789"]
+
+
+def test_statements_are_labelled_by_kind_and_first_table() -> None:
+    assert _statement_label("SELECT a, b \nFROM ledger_entries WHERE x") == "read: ledger_entries"
+    assert _statement_label("INSERT INTO bookings (a) VALUES (1)") == "INSERT INTO bookings"
+    assert _statement_label("UPDATE idempotency_records SET state=1") == (
+        "UPDATE idempotency_records SET"
+    )
+    assert _statement_label("SELECT 1") == "SELECT 1"
+    assert _statement_label("SELECT a, (SELECT b FROM staff) AS s FROM offers") == "read: offers"
