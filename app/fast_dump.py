@@ -26,6 +26,7 @@ from marshmallow.decorators import POST_DUMP, PRE_DUMP
 Converter = Callable[[Any], Any]
 _Field = ma.fields.Field
 _PLAIN = {ma.fields.String: str, ma.fields.Integer: int, ma.fields.Boolean: bool}
+_ABSENT = object()  # a key the dict does not have
 
 
 class NotCompilable(Exception):
@@ -80,31 +81,64 @@ def _nested(field: ma.fields.Nested) -> Converter:
     return lambda value: None if value is None else dump_one(value)
 
 
+def _expression(field: _Field, index: int, names: dict[str, Any]) -> str:
+    """Python source that converts `v` as the field's `_serialize` would (see `_converter`),
+    with what it calls put in `names` under this field's index."""
+    if type(field).serialize is not _Field.serialize or type(field).get_value is not (
+        _Field.get_value
+    ):
+        raise NotCompilable(type(field).__name__)
+    plain = _PLAIN.get(type(field))
+    if plain is not None and not getattr(field, "as_string", False):
+        names[f"serialize{index}"], names[f"plain{index}"] = field._serialize, plain
+        return f"v if v is None or type(v) is plain{index} else serialize{index}(v, None, None)"
+    names[f"convert{index}"] = _converter(field)
+    return f"convert{index}(v)"
+
+
 def compile_schema(schema: ma.Schema) -> Converter:
-    """One object -> its dumped dict, as `schema.dump(obj, many=False)` would give."""
+    """One object -> its dumped dict, as `schema.dump(obj, many=False)` would give.
+
+    The function is generated as Python source, one block a field, so a dump runs no loop
+    and calls nothing for a value that is already plain. Most of what is dumped is dicts,
+    which get their own branch; anything else is read as `marshmallow.utils.get_value`
+    reads it."""
     if schema._hooks[PRE_DUMP] or schema._hooks[POST_DUMP]:
         raise NotCompilable(f"{type(schema).__name__} has dump hooks")
     if type(schema).get_attribute is not ma.Schema.get_attribute:
         raise NotCompilable(f"{type(schema).__name__} overrides get_attribute")
-    steps: list[tuple[str, Converter, Converter, Any]] = []
-    for name, field in schema.dump_fields.items():
+    names: dict[str, Any] = {"missing": missing, "absent": _ABSENT}
+    from_dict: list[str] = []
+    from_object: list[str] = []
+    for index, (name, field) in enumerate(schema.dump_fields.items()):
         source = field.attribute if field.attribute is not None else name
         if "." in source or not field._CHECK_ATTRIBUTE:
             raise NotCompilable(f"{type(schema).__name__}.{name}")
         key = field.data_key if field.data_key is not None else name
-        steps.append((key, _getter(source), _converter(field), field.dump_default))
-
-    def dump(obj: Any) -> dict[str, Any]:
-        out = {}
-        for key, get, convert, default in steps:
-            value = get(obj)
-            if value is missing:
-                value = default() if callable(default) else default
-                if value is missing:
-                    continue
-            out[key] = convert(value)
-        return out
-
+        names[f"get{index}"] = _getter(source)
+        store = [f"if v is not missing: out[{key!r}] = {_expression(field, index, names)}"]
+        default = field.dump_default
+        if default is not missing:
+            names[f"default{index}"] = default
+            fill = f"default{index}()" if callable(default) else f"default{index}"
+            store.insert(0, f"if v is missing: v = {fill}")
+        from_dict += [
+            f"v = obj.get({source!r}, absent)",
+            f"if v is absent: v = getattr(obj, {source!r}, missing)",
+            *store,
+        ]
+        from_object += [f"v = get{index}(obj)", *store]
+    lines = [
+        "def dump(obj):",
+        "    out = {}",
+        "    if type(obj) is dict:",
+        *(f"        {line}" for line in from_dict or ["pass"]),
+        "    else:",
+        *(f"        {line}" for line in from_object or ["pass"]),
+        "    return out",
+    ]
+    exec(compile("\n".join(lines), f"<fast dump of {type(schema).__name__}>", "exec"), names)  # noqa: S102
+    dump: Converter = names["dump"]
     return dump
 
 

@@ -32,6 +32,8 @@ class WholeSchema(FastDumpSchema):
     more = ma.fields.Nested(PartSchema, many=True)
     price = Pence(attribute="price_pence")
     kind = ma.fields.String(dump_default="standard")
+    tags = ma.fields.List(ma.fields.String(), dump_default=list)
+    quoted = ma.fields.String(data_key='it\'s "quoted"')
     absent = ma.fields.String()
 
 
@@ -54,6 +56,7 @@ class Whole:
     parts: list[Part]
     more: list[Part]
     price_pence: int
+    quoted: str = "q"
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -93,6 +96,7 @@ def test_objects_dump_exactly_as_marshmallow_dumps_them(obj: Whole) -> None:
     assert schema.dump([obj, obj], many=True) == _marshmallow(schema, [obj, obj], many=True)
     dumped = schema.dump(obj)
     assert "absent" not in dumped and dumped["kind"] == "standard" and "name" in dumped
+    assert dumped["tags"] == [] and dumped['it\'s "quoted"'] == "q"
 
 
 def test_dicts_dump_exactly_as_marshmallow_dumps_them() -> None:
