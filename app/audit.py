@@ -63,11 +63,11 @@ def _insert(session: Session, rows: dict[str, Any] | list[dict[str, Any]]) -> No
         isinstance(rows, dict)
         and not reading
         and isinstance(session, WorkSession)
-        and session.queues_rows()
+        and session.holds_rows()
     ):
-        # A change's audit rows commit with it: held back to the next flush, a use case
-        # that audits twice (a booking and its ledger posting) inserts both at once.
-        session.insert_at_flush(AuditEntry.__table__, rows)
+        # A change's audit rows commit with it: held back to the session's next statement,
+        # they go with the use case's other last writes (a booking's are one statement).
+        session.hold_rows(AuditEntry.__table__, [rows])
         return
     session.flush()  # as the ORM's autoflush would: pending changes go first
     if isinstance(rows, dict):  # nearly every audited read: on the cursor
@@ -96,8 +96,8 @@ def record_audit(
     this, and the ORM's bookkeeping costs more than the statement. A read's row is
     inserted at once, after pending ORM changes, so a read that also wrote (a due
     release) audits inside that write's transaction instead of committing ahead of it.
-    A change's row waits for the session's next flush or commit
-    (`WorkSession.insert_at_flush`), so the rows of one use case go in one statement.
+    A change's row waits for the session's next statement (`WorkSession.hold_rows`), so
+    the rows of one use case go in one statement.
     """
     row = _audit_row(actor, action, record_type, record_id, subject_person_id, details)
     if occurred_at is not None:

@@ -30,7 +30,7 @@ from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
 
-from app.db import open_transaction_on_first_write
+from app.db import HELD_ROWS, open_transaction_on_first_write
 
 
 class NotDirect(Exception):
@@ -110,6 +110,8 @@ class DirectStatement:
 
     def rows(self, session: Session, parameters: Mapping[str, Any]) -> list[Any]:
         """Every row the statement returns, as named tuples."""
+        if HELD_ROWS in session.info:
+            session.send_held_rows()  # type: ignore[attr-defined]
         connection = session.connection()
         return _run(connection, self._compiled(connection.dialect), parameters)[0]
 
@@ -120,6 +122,8 @@ class DirectStatement:
 
     def run(self, session: Session, parameters: Mapping[str, Any]) -> int:
         """Run a write; the number of rows it touched."""
+        if HELD_ROWS in session.info:
+            session.send_held_rows()  # type: ignore[attr-defined]
         connection = session.connection()
         return _run(connection, self._compiled(connection.dialect), parameters)[1]
 
@@ -187,13 +191,21 @@ def _conversions(
     return tuple((index, convert) for index, convert in enumerate(found) if convert is not None)
 
 
-@functools.cache
-def _insert_of(table: Table, count: int, stands_alone: bool) -> DirectStatement:
-    rows: list[dict[str, Any]] = [
-        {column.key: bindparam(f"{column.key}_{n}", type_=column.type) for column in table.columns}
+def _bound_rows(table: Table, count: int, tag: str = "") -> list[dict[str, Any]]:
+    return [
+        {
+            column.key: bindparam(f"{column.key}_{tag}{n}", type_=column.type)
+            for column in table.columns
+        }
         for n in range(count)
     ]
-    return DirectStatement(insert(table).values(rows), stands_alone=stands_alone)
+
+
+@functools.cache
+def _insert_of(table: Table, count: int, stands_alone: bool) -> DirectStatement:
+    return DirectStatement(
+        insert(table).values(_bound_rows(table, count)), stands_alone=stands_alone
+    )
 
 
 def insert_rows(
@@ -206,3 +218,34 @@ def insert_rows(
         return
     parameters = {f"{name}_{n}": value for n, row in enumerate(rows) for name, value in row.items()}
     _insert_of(table, len(rows), stands_alone).run(session, parameters)
+
+
+@functools.cache
+def _inserts_into(shape: tuple[tuple[Table, int], ...]) -> DirectStatement:
+    """One INSERT a table, all but the last as data-modifying WITH clauses of the last."""
+    *first, last = (
+        insert(table).values(_bound_rows(table, count, f"{index}_"))
+        for index, (table, count) in enumerate(shape)
+    )
+    return DirectStatement(last.add_cte(*(s.cte(f"held_{i}") for i, s in enumerate(first))))
+
+
+def insert_into_tables(
+    session: Session, rows_by_table: Mapping[Table, list[dict[str, Any]]]
+) -> None:
+    """Insert rows (every column given) into several tables: one statement on PostgreSQL,
+    one a table where INSERT cannot be part of a WITH clause (SQLite). Each of PostgreSQL's
+    statements has a fixed cost (its round trip, parse and execution setup, the driver's
+    and this module's own work) that is most of a small INSERT's."""
+    tables = [(table, rows) for table, rows in rows_by_table.items() if rows]
+    if len(tables) < 2 or session.connection().dialect.name != "postgresql":
+        for table, rows in tables:
+            insert_rows(session, table, rows)
+        return
+    parameters = {
+        f"{name}_{index}_{n}": value
+        for index, (_, rows) in enumerate(tables)
+        for n, row in enumerate(rows)
+        for name, value in row.items()
+    }
+    _inserts_into(tuple((table, len(rows)) for table, rows in tables)).run(session, parameters)

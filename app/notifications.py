@@ -52,9 +52,10 @@ def notify(
     """Add a notification for each user (deduplicated) in the caller's transaction, which
     stores them when it commits. Returns them as records of the session.
 
-    Written as plain rows in one statement (every booking, claim and decision notifies
-    someone, and the ORM's unit of work costs more than the INSERT), then attached to the
-    session as already stored, so a later change to one is flushed as an UPDATE.
+    Written as plain rows (every booking, claim and decision notifies someone, and the
+    ORM's unit of work costs more than the INSERT), held to the session's next statement
+    to go with the use case's other last writes, and attached to the session as already
+    stored, so a later change to one is flushed as an UPDATE (after the rows).
     """
     now = utcnow()
     rows = [
@@ -72,4 +73,4 @@ def notify(
         }
         for user_id in dict.fromkeys(user_ids)
     ]
-    return insert_records(session, Notification, rows)
+    return insert_records(session, Notification, rows, held=True)

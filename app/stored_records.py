@@ -16,6 +16,7 @@ from sqlalchemy import Table, bindparam, update
 from sqlalchemy.orm import Session, class_mapper, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
+from app.db import WorkSession
 from app.direct_sql import DirectStatement, insert_rows
 
 _Record = TypeVar("_Record")
@@ -45,12 +46,19 @@ def stored_record(session: Session, model: type[_Record], values: Mapping[str, A
 
 
 def insert_records(
-    session: Session, model: type[_Record], rows: list[dict[str, Any]]
+    session: Session, model: type[_Record], rows: list[dict[str, Any]], *, held: bool = False
 ) -> list[_Record]:
     """Insert rows of `model` (every column given) in one statement, as `insert_rows`
-    does, and return them as stored records."""
-    session.flush()  # as the ORM's autoflush would: pending changes go first
-    insert_rows(session, model.__table__, rows)  # type: ignore[attr-defined]
+    does, and return them as stored records. `held`: where the session can, the rows wait
+    for its next statement (`WorkSession.hold_rows`), to go with the use case's other
+    last writes."""
+    table = model.__table__  # type: ignore[attr-defined]
+    if held and isinstance(session, WorkSession) and session.holds_rows():
+        session.flush_changes()  # as the ORM's autoflush would: pending changes go first
+        session.hold_rows(table, rows)
+    else:
+        session.flush()  # as the ORM's autoflush would: pending changes go first
+        insert_rows(session, table, rows)
     return [stored_record(session, model, row) for row in rows]
 
 

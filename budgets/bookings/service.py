@@ -215,52 +215,49 @@ def book_offer(
     _check_terms(parties, start_date, end_date)
     _check_offer(session, parties)
     now = utcnow()
-    (booking,) = insert_records(
-        session,
-        Booking,
-        [
-            {
-                "id": new_id(),
-                "person_id": parties.person_id,
-                "organisation_id": parties.organisation_id,
-                "offer_id": parties.offer_id,
-                "plan_line_id": parties.id,
-                "budget_id": parties.budget_id,
-                "category": parties.offer_category,
-                "unit": parties.offer_unit,
-                "unit_price_pence": parties.price_pence,
-                "units": units,
-                "total_pence": parties.price_pence * units,
-                "currency": parties.currency,
-                "cancellation_notice_hours": parties.cancellation_notice_hours,
-                "cancellation_charge_percent": parties.cancellation_charge_percent,
-                "start_date": start_date,
-                "end_date": end_date,
-                "schedule": schedule,
-                "status": BookingStatus.REQUESTED,
-                "booked_by_user_id": actor.user_id,
-                "decided_at": None,
-                "decline_reason": None,
-                "cancelled_at": None,
-                "cancelled_by_side": None,
-                "cancellation_reason": None,
-                "cancellation_charge_pence": 0,
-                "released_pence": 0,
-                "version": 1,
-                "created_at": now,
-                "updated_at": now,
-            }
-        ],
-    )
+    row = {
+        "id": new_id(),
+        "person_id": parties.person_id,
+        "organisation_id": parties.organisation_id,
+        "offer_id": parties.offer_id,
+        "plan_line_id": parties.id,
+        "budget_id": parties.budget_id,
+        "category": parties.offer_category,
+        "unit": parties.offer_unit,
+        "unit_price_pence": parties.price_pence,
+        "units": units,
+        "total_pence": parties.price_pence * units,
+        "currency": parties.currency,
+        "cancellation_notice_hours": parties.cancellation_notice_hours,
+        "cancellation_charge_percent": parties.cancellation_charge_percent,
+        "start_date": start_date,
+        "end_date": end_date,
+        "schedule": schedule,
+        "status": BookingStatus.REQUESTED,
+        "booked_by_user_id": actor.user_id,
+        "decided_at": None,
+        "decline_reason": None,
+        "cancelled_at": None,
+        "cancelled_by_side": None,
+        "cancellation_reason": None,
+        "cancellation_charge_pence": 0,
+        "released_pence": 0,
+        "version": 1,
+        "created_at": now,
+        "updated_at": now,
+    }
     commit_to_line(
         session,
         line=parties,
         locked_budget=_locked_budget(parties),
-        amount_pence=booking.total_pence,
+        amount_pence=row["total_pence"],
         cause_type=CAUSE,
-        cause_id=booking.id,
+        cause_id=row["id"],
         actor=actor,
     )
+    # The booking, its postings, their audit rows and the providers' notifications are
+    # held and go to the database together, after the last read (the money's check).
+    (booking,) = insert_records(session, Booking, [row], held=True)
     _record(session, actor, booking, "booking.create", total_pence=booking.total_pence)
     notify(
         session,

@@ -8,7 +8,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
 from app.audit import record_audit
-from app.db import new_id, utcnow
+from app.db import WorkSession, new_id, utcnow
 from app.direct_sql import DirectStatement, insert_rows
 from app.domain_errors import NotFound, ValidationFailed
 from app.stored_records import record_of
@@ -121,10 +121,17 @@ def post_transaction(
         }
         for account, line_id, amount in legs
     ]
-    # Postings are never changed once written, so they are inserted as plain rows (one
-    # statement, without the ORM's unit of work) and returned as detached records.
-    session.flush()  # as the ORM's autoflush would: pending changes go first
-    insert_rows(session, LedgerEntry.__table__, rows)  # type: ignore[arg-type]
+    # Postings are never changed once written, so they are inserted as plain rows
+    # (without the ORM's unit of work) and returned as detached records. Held to the
+    # session's next statement, they go with the use case's other last writes; whatever
+    # reads the ledger next is that statement, or comes after it.
+    table = LedgerEntry.__table__
+    if isinstance(session, WorkSession) and session.holds_rows():
+        session.flush_changes()  # as the ORM's autoflush would: pending changes go first
+        session.hold_rows(table, rows)
+    else:
+        session.flush()  # as the ORM's autoflush would: pending changes go first
+        insert_rows(session, table, rows)  # type: ignore[arg-type]
     record_audit(
         session,
         actor=actor,

@@ -48,7 +48,7 @@ def _audit_rows(session, action: str) -> list[AuditEntry]:  # type: ignore[no-un
     return list(session.scalars(select(AuditEntry).where(AuditEntry.action == action)))
 
 
-def test_a_changes_audit_rows_are_inserted_together_at_the_next_flush(db_session) -> None:  # type: ignore[no-untyped-def]
+def test_a_changes_audit_rows_are_inserted_together_before_the_next_statement(db_session) -> None:  # type: ignore[no-untyped-def]
     user = build_user(db_session)
     db_session.flush()
     inserts: list[str] = []
@@ -64,7 +64,7 @@ def test_a_changes_audit_rows_are_inserted_together_at_the_next_flush(db_session
             record_audit(
                 db_session, actor=user, action="probe.change", record_type="probe", record_id=str(n)
             )
-        assert inserts == []  # held back until the flush
+        assert inserts == []  # held back until the next statement
         rows = _audit_rows(db_session, "probe.change")  # the query's autoflush writes them
     finally:
         event.remove(connection, "before_cursor_execute", count)

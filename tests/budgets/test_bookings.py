@@ -8,10 +8,10 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from app.db import utcnow
+from app.db import get_db, utcnow
 from app.notifications import Notification
 from auth.models import Person, User
 from budgets.bookings.claims.service import confirm_due_claims
@@ -33,6 +33,7 @@ from tests.builders import (
     build_provider_staff,
     build_representative,
 )
+from tests.conftest import is_postgres
 
 
 @dataclass
@@ -478,3 +479,35 @@ def test_a_booking_on_a_suspended_budget_is_refused(client, world: World) -> Non
     response = book(client, world)
     assert response.status_code == 409, response.json
     assert world.committed() == 0
+
+
+def test_a_booking_writes_its_records_together_after_checking_the_money(  # type: ignore[no-untyped-def]
+    app, client, world: World
+) -> None:
+    """The booking, its ledger postings, their audit rows and the providers' notifications
+    are held to the end (app/db.py `WorkSession.hold_rows`): one INSERT on PostgreSQL,
+    after the last read."""
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement.lstrip())
+
+    engine = get_db(app).engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        response = book(client, world)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert response.status_code == 201, response.json
+    # (book() signs the user in first: its token's rows are not the booking's)
+    writes = [
+        s for s in statements if s.startswith(("INSERT INTO", "WITH")) and "oauth_" not in s[:30]
+    ]
+    written = [s for s in writes if "INSERT INTO bookings" in s]
+    assert len(written) == 1
+    last_read = max(i for i, s in enumerate(statements) if "sum(ledger_entries.amount_pence)" in s)
+    assert statements.index(written[0]) > last_read
+    for table in ("ledger_entries", "audit_entries", "notifications"):
+        assert f"INSERT INTO {table}" in written[0] or not is_postgres()
+    assert len(writes) == (1 if is_postgres() else 4)  # SQLite: one INSERT a table
+    assert world.committed() == response.json["total"]["amount"]

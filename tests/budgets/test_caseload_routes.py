@@ -99,6 +99,7 @@ def test_spending_alerts(client: FlaskClient, db_session: Session, cast: Cast) -
         cause_id="b",
         actor=Actor(user_id=None, client_id="t"),
     )
+    db_session.commit()  # as a use case does
     items = client.get(f"{URL}/spending-alerts", headers=headers).get_json()["items"]
     assert "running-low" in [a["code"] for a in items[0]["alerts"]]
 
