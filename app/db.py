@@ -342,10 +342,12 @@ class WorkSession(Session):
         return super().begin_nested()
 
     def commit(self) -> None:
-        self.send_held_rows()
         if self._commits_held:
-            self.flush()
+            # The holder's next statement (an idempotent request's stored response) or
+            # its commit takes the held rows with it.
+            self.flush_changes()
         else:
+            self.send_held_rows()
             super().commit()
 
     def rollback(self) -> None:

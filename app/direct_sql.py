@@ -88,18 +88,34 @@ def _compile(statement: ClauseElement, dialect: Dialect, stands_alone: bool) -> 
     )
 
 
+# Statements built for held rows, one per shape (tables and row counts), kept at most.
+_SHAPES_KEPT = 64
+
+
 class DirectStatement:
     """A statement built once, run on the session's DBAPI connection (module docstring).
 
     `stands_alone` marks a one-row write that is complete by itself (a read's audit row,
     an idempotency claim): before any other write on the request engine it commits on
     its own, as `STANDS_ALONE` does for statements SQLAlchemy executes.
+
+    `carries_held_rows` marks a write that neither reads nor writes any table the
+    session's held rows go to (`WorkSession.hold_rows`): on PostgreSQL it takes them
+    with it as WITH clauses, rather than after a statement of their own.
     """
 
-    def __init__(self, statement: ClauseElement, *, stands_alone: bool = False) -> None:
+    def __init__(
+        self,
+        statement: ClauseElement,
+        *,
+        stands_alone: bool = False,
+        carries_held_rows: bool = False,
+    ) -> None:
         self.statement = statement
         self._stands_alone = stands_alone
+        self._carries_held_rows = carries_held_rows
         self._by_dialect: dict[tuple[type, str], _Compiled] = {}
+        self._carrying: dict[tuple[tuple[Table, int], ...], DirectStatement] = {}
 
     def _compiled(self, dialect: Dialect) -> _Compiled:
         key = (type(dialect), dialect.paramstyle)
@@ -122,10 +138,26 @@ class DirectStatement:
 
     def run(self, session: Session, parameters: Mapping[str, Any]) -> int:
         """Run a write; the number of rows it touched."""
-        if HELD_ROWS in session.info:
-            session.send_held_rows()  # type: ignore[attr-defined]
         connection = session.connection()
+        if HELD_ROWS in session.info:
+            if self._carries_held_rows and connection.dialect.name == "postgresql":
+                self._compiled(connection.dialect)  # refused (NotDirect) as it would be alone
+                held = _tables_with_rows(session.info.pop(HELD_ROWS))
+                return self._carrying_rows(_shape(held)).run(
+                    session, {**_held_parameters(held), **parameters}
+                )
+            session.send_held_rows()  # type: ignore[attr-defined]
         return _run(connection, self._compiled(connection.dialect), parameters)[1]
+
+    def _carrying_rows(self, shape: tuple[tuple[Table, int], ...]) -> DirectStatement:
+        found = self._carrying.get(shape)
+        if found is None:
+            if len(self._carrying) >= _SHAPES_KEPT:  # shapes vary with row counts
+                self._carrying.clear()
+            carried = self.statement.add_cte(*_held_inserts(shape))  # type: ignore[attr-defined]
+            found = DirectStatement(carried, stands_alone=self._stands_alone)
+            self._carrying[shape] = found
+        return found
 
 
 def _driver_parameters(compiled: _Compiled, parameters: Mapping[str, Any]) -> Any:
@@ -220,14 +252,40 @@ def insert_rows(
     _insert_of(table, len(rows), stands_alone).run(session, parameters)
 
 
-@functools.cache
-def _inserts_into(shape: tuple[tuple[Table, int], ...]) -> DirectStatement:
-    """One INSERT a table, all but the last as data-modifying WITH clauses of the last."""
-    *first, last = (
-        insert(table).values(_bound_rows(table, count, f"{index}_"))
+_Shape = tuple[tuple[Table, int], ...]
+
+
+def _tables_with_rows(rows_by_table: Mapping[Table, list[dict[str, Any]]]) -> list[Any]:
+    return [(table, rows) for table, rows in rows_by_table.items() if rows]
+
+
+def _shape(tables: list[tuple[Table, list[dict[str, Any]]]]) -> _Shape:
+    return tuple((table, len(rows)) for table, rows in tables)
+
+
+def _held_parameters(tables: list[tuple[Table, list[dict[str, Any]]]]) -> dict[str, Any]:
+    return {
+        f"{name}_{index}_{n}": value
+        for index, (_, rows) in enumerate(tables)
+        for n, row in enumerate(rows)
+        for name, value in row.items()
+    }
+
+
+def _held_inserts(shape: _Shape) -> list[Any]:
+    """An INSERT a table, each as a data-modifying WITH clause."""
+    return [
+        insert(table).values(_bound_rows(table, count, f"{index}_")).cte(f"held_{index}")
         for index, (table, count) in enumerate(shape)
-    )
-    return DirectStatement(last.add_cte(*(s.cte(f"held_{i}") for i, s in enumerate(first))))
+    ]
+
+
+@functools.lru_cache(maxsize=_SHAPES_KEPT)
+def _inserts_into(shape: _Shape) -> DirectStatement:
+    """The last table's INSERT, with the others' as its WITH clauses."""
+    *others, (table, count) = shape
+    last = insert(table).values(_bound_rows(table, count, f"{len(others)}_"))
+    return DirectStatement(last.add_cte(*_held_inserts(tuple(others))))
 
 
 def insert_into_tables(
@@ -237,15 +295,9 @@ def insert_into_tables(
     one a table where INSERT cannot be part of a WITH clause (SQLite). Each of PostgreSQL's
     statements has a fixed cost (its round trip, parse and execution setup, the driver's
     and this module's own work) that is most of a small INSERT's."""
-    tables = [(table, rows) for table, rows in rows_by_table.items() if rows]
+    tables = _tables_with_rows(rows_by_table)
     if len(tables) < 2 or session.connection().dialect.name != "postgresql":
         for table, rows in tables:
             insert_rows(session, table, rows)
         return
-    parameters = {
-        f"{name}_{index}_{n}": value
-        for index, (_, rows) in enumerate(tables)
-        for n, row in enumerate(rows)
-        for name, value in row.items()
-    }
-    _inserts_into(tuple((table, len(rows)) for table, rows in tables)).run(session, parameters)
+    _inserts_into(_shape(tables)).run(session, _held_parameters(tables))

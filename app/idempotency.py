@@ -217,6 +217,7 @@ _COMPLETE_CLAIM = DirectStatement(
         response_headers=bindparam("headers", type_=JSON),
     ),
     stands_alone=True,
+    carries_held_rows=True,  # the work's last writes commit with its stored response
 )
 
 

@@ -8,14 +8,15 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import bindparam, event, func, select
+from sqlalchemy import bindparam, event, func, select, update
 from sqlalchemy.orm import Session
 
 from app.audit import AuditEntry
 from app.db import WorkSession, new_id, utcnow
-from app.direct_sql import DirectStatement, insert_into_tables
+from app.direct_sql import DirectStatement, NotDirect, insert_into_tables
 from app.notifications import Notification
 from app.stored_records import insert_records
+from auth.models import User
 from tests.builders import build_user
 from tests.conftest import is_postgres
 
@@ -160,3 +161,49 @@ def test_inserting_into_tables_keeps_each_rows_values(db_session: Session, user_
     )
     audit = db_session.scalars(select(AuditEntry).where(AuditEntry.action == "probe.held")).one()
     assert (audit.record_id, audit.details) == ("7", {"n": 7})
+
+
+_RENAME_USER = DirectStatement(
+    update(User.__table__)  # type: ignore[arg-type]
+    .where(User.__table__.c.id == bindparam("user_id"))
+    .values(display_name=bindparam("name"), updated_at=bindparam("now")),
+    carries_held_rows=True,
+)
+
+
+def test_a_write_that_carries_held_rows_takes_them_along_on_postgresql(
+    db_session: Session, user_id: str, inserts: list[str]
+) -> None:
+    _hold(db_session, user_id)
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, sql: str, *_: Any) -> None:
+        statements.append(sql)
+
+    connection = db_session.connection()
+    event.listen(connection, "before_cursor_execute", record)
+    try:
+        touched = _RENAME_USER.run(
+            db_session, {"user_id": user_id, "name": "Renamed", "now": utcnow()}
+        )
+    finally:
+        event.remove(connection, "before_cursor_execute", record)
+    assert touched == 1  # the UPDATE's own count, not the rows it carried
+    assert len(statements) == (1 if is_postgres() else 2)
+    assert _COUNT_NOTIFICATIONS.first(db_session, {"kind": "probe.held"})[0] == 2
+    name = select(User.display_name).where(User.id == user_id)
+    assert db_session.execute(name).scalar() == "Renamed"
+
+
+def test_a_carrying_write_is_refused_as_it_would_be_alone(
+    db_session: Session, user_id: str
+) -> None:
+    needs_onupdate = DirectStatement(
+        update(User.__table__)  # type: ignore[arg-type]
+        .where(User.__table__.c.id == bindparam("user_id"))
+        .values(display_name=bindparam("name")),  # updated_at's onupdate is computed in Python
+        carries_held_rows=True,
+    )
+    _hold(db_session, user_id)
+    with pytest.raises(NotDirect):
+        needs_onupdate.run(db_session, {"user_id": user_id, "name": "Renamed"})
