@@ -13,6 +13,7 @@ from app.config import BaseConfig, config_from_environment
 from app.cookie_session import CookieSessionWhenSent
 from app.db import Database, build_engine
 from app.etag import init_etags
+from app.json_provider import FastJSONProvider
 from app.observability import init_observability
 from app.openapi import ProblemApi, register_problem_components
 from app.openapi_conventions import CrossCuttingResponsesPlugin
@@ -29,6 +30,7 @@ def create_app(
     """Build the app from a config class (default: the one APP_ENV names) plus overrides."""
     config_class = config or config_from_environment()
     app = Flask(__name__, instance_relative_config=True)
+    app.json = FastJSONProvider(app)
     app.config.from_object(config_class)
     app.config.update(overrides or {})
     if not app.config.get("DATABASE_URL"):

@@ -43,6 +43,8 @@ from sqlalchemy.orm import (
 )
 from sqlalchemy.types import TypeDecorator
 
+from app.json_provider import loads_column
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -135,20 +137,34 @@ def build_engine(url: str | URL, *, echo: bool = False, autocommit: bool = False
     gives an engine whose connections read outside a transaction, for requests.
     """
     if str(url).startswith("sqlite"):
-        engine = create_engine(url, echo=echo, hide_parameters=True, connect_args={"timeout": 30})
+        engine = create_engine(
+            url,
+            echo=echo,
+            hide_parameters=True,
+            json_deserializer=loads_column,
+            connect_args={"timeout": 30},
+        )
         _make_sqlite_transactional(engine)
         return engine
     # No pre-ping: it costs a round trip on every request. A connection the server has
     # dropped fails its request with 503 + Retry-After instead (app/errors.py), and that
     # failure makes SQLAlchemy discard every pooled connection opened before it.
     if not autocommit:
-        return create_engine(url, echo=echo, hide_parameters=True, pool_size=10, max_overflow=10)
+        return create_engine(
+            url,
+            echo=echo,
+            hide_parameters=True,
+            json_deserializer=loads_column,
+            pool_size=10,
+            max_overflow=10,
+        )
     parsed = make_url(url)
     hooked_dialect = parsed.drivername == "postgresql+psycopg"
     engine = create_engine(
         parsed.set(drivername=TransactionOnFirstWriteDialect.NAME) if hooked_dialect else parsed,
         echo=echo,
         hide_parameters=True,
+        json_deserializer=loads_column,
         pool_size=10,
         max_overflow=10,
         isolation_level="AUTOCOMMIT",

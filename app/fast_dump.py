@@ -16,6 +16,7 @@ compared with marshmallow's, so the whole suite checks that the two agree.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date, datetime
 from typing import Any
 
 import marshmallow as ma
@@ -26,6 +27,7 @@ from marshmallow.decorators import POST_DUMP, PRE_DUMP
 Converter = Callable[[Any], Any]
 _Field = ma.fields.Field
 _PLAIN = {ma.fields.String: str, ma.fields.Integer: int, ma.fields.Boolean: bool}
+_ISO_FORMATTED = {ma.fields.DateTime: datetime, ma.fields.Date: date}
 _ABSENT = object()  # a key the dict does not have
 
 
@@ -92,6 +94,14 @@ def _expression(field: _Field, index: int, names: dict[str, Any]) -> str:
     if plain is not None and not getattr(field, "as_string", False):
         names[f"serialize{index}"], names[f"plain{index}"] = field._serialize, plain
         return f"v if v is None or type(v) is plain{index} else serialize{index}(v, None, None)"
+    iso = _ISO_FORMATTED.get(type(field))
+    if iso is not None and (field.format or field.DEFAULT_FORMAT) in ("iso", "iso8601"):  # type: ignore[attr-defined]
+        # What the field's own conversion does for a value of exactly its type.
+        names[f"serialize{index}"], names[f"iso{index}"] = field._serialize, iso
+        return (
+            f"None if v is None else v.isoformat() if type(v) is iso{index}"
+            f" else serialize{index}(v, None, None)"
+        )
     names[f"convert{index}"] = _converter(field)
     return f"convert{index}(v)"
 

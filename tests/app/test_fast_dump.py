@@ -25,6 +25,7 @@ class WholeSchema(FastDumpSchema):
     size = ma.fields.Integer(attribute="size_units")
     active = ma.fields.Boolean()
     when = ma.fields.DateTime(allow_none=True)
+    stamp = ma.fields.DateTime(format="rfc")
     day = ma.fields.Date()
     numbers = ma.fields.List(ma.fields.Integer())
     main = ma.fields.Nested(PartSchema, allow_none=True)
@@ -57,6 +58,7 @@ class Whole:
     more: list[Part]
     price_pence: int
     quoted: str = "q"
+    stamp: datetime = datetime(2026, 12, 3, 8, 0, tzinfo=UTC)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -88,6 +90,8 @@ def _marshmallow(schema: ma.Schema, obj: Any, many: bool = False) -> Any:
         _whole(when=None, main=None, parts=[], more=[]),
         # Values that are not already plain go through the field's own conversion.
         _whole(title=12, size_units=True, active=0, numbers=[True, 3]),
+        # A datetime where a date is expected is formatted as the date field formats it.
+        _whole(day=datetime(2026, 12, 3, 8, 0, tzinfo=UTC)),
     ],
 )
 def test_objects_dump_exactly_as_marshmallow_dumps_them(obj: Whole) -> None:
