@@ -310,9 +310,10 @@ class WorkSession(Session):
     """A Session whose commits can be held, so that what follows joins the same transaction,
     and which can hold plain rows back until its next statement, to insert them together.
 
-    Inside `commits_held()`, `commit()` only flushes: the work's writes reach the database
-    but stay uncommitted until the holder commits them, together with whatever it adds
-    (an idempotent request's stored response), or rolls them all back.
+    Inside `commits_held()`, `commit()` only writes the ORM's changes, and leaves held rows
+    for the holder's next statement: the work stays uncommitted until the holder commits
+    it, together with whatever it adds (an idempotent request's stored response, which
+    carries the held rows), or rolls it all back.
     """
 
     _commits_held = False

@@ -88,7 +88,9 @@ def _compile(statement: ClauseElement, dialect: Dialect, stands_alone: bool) -> 
     )
 
 
-# Statements built for held rows, one per shape (tables and row counts), kept at most.
+# Held rows' tables and row counts: one statement is built for each such shape, and at
+# most this many are kept.
+_Shape = tuple[tuple[Table, int], ...]
 _SHAPES_KEPT = 64
 
 
@@ -115,7 +117,7 @@ class DirectStatement:
         self._stands_alone = stands_alone
         self._carries_held_rows = carries_held_rows
         self._by_dialect: dict[tuple[type, str], _Compiled] = {}
-        self._carrying: dict[tuple[tuple[Table, int], ...], DirectStatement] = {}
+        self._carrying: dict[_Shape, DirectStatement] = {}
 
     def _compiled(self, dialect: Dialect) -> _Compiled:
         key = (type(dialect), dialect.paramstyle)
@@ -149,7 +151,7 @@ class DirectStatement:
             session.send_held_rows()  # type: ignore[attr-defined]
         return _run(connection, self._compiled(connection.dialect), parameters)[1]
 
-    def _carrying_rows(self, shape: tuple[tuple[Table, int], ...]) -> DirectStatement:
+    def _carrying_rows(self, shape: _Shape) -> DirectStatement:
         found = self._carrying.get(shape)
         if found is None:
             if len(self._carrying) >= _SHAPES_KEPT:  # shapes vary with row counts
@@ -250,9 +252,6 @@ def insert_rows(
         return
     parameters = {f"{name}_{n}": value for n, row in enumerate(rows) for name, value in row.items()}
     _insert_of(table, len(rows), stands_alone).run(session, parameters)
-
-
-_Shape = tuple[tuple[Table, int], ...]
 
 
 def _tables_with_rows(rows_by_table: Mapping[Table, list[dict[str, Any]]]) -> list[Any]:
