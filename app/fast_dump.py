@@ -36,11 +36,10 @@ class NotCompilable(Exception):
 
 
 def _getter(key: str) -> Converter:
-    """`marshmallow.utils.get_value` for a key without dots."""
+    """`marshmallow.utils.get_value` for a key without dots (dicts have their own branch
+    in the generated dump)."""
 
     def get(obj: Any) -> Any:
-        if type(obj) is dict:  # most of what is dumped: the same answer, sooner
-            return obj[key] if key in obj else getattr(obj, key, missing)
         if not hasattr(obj, "__getitem__"):
             return getattr(obj, key, missing)
         try:
@@ -51,12 +50,17 @@ def _getter(key: str) -> Converter:
     return get
 
 
-def _converter(field: _Field) -> Converter:
-    """The field's `_serialize`, skipping the call when the value is already plain."""
+def _require_plain_field(field: _Field) -> None:
+    """Refuse a field that fetches or serializes values its own way."""
     if type(field).serialize is not _Field.serialize or type(field).get_value is not (
         _Field.get_value
     ):
         raise NotCompilable(type(field).__name__)
+
+
+def _converter(field: _Field) -> Converter:
+    """The field's `_serialize`, skipping the call when the value is already plain."""
+    _require_plain_field(field)
     if isinstance(field, ma.fields.Nested):
         return _nested(field)
     if type(field) is ma.fields.List:
@@ -86,10 +90,7 @@ def _nested(field: ma.fields.Nested) -> Converter:
 def _expression(field: _Field, index: int, names: dict[str, Any]) -> str:
     """Python source that converts `v` as the field's `_serialize` would (see `_converter`),
     with what it calls put in `names` under this field's index."""
-    if type(field).serialize is not _Field.serialize or type(field).get_value is not (
-        _Field.get_value
-    ):
-        raise NotCompilable(type(field).__name__)
+    _require_plain_field(field)
     plain = _PLAIN.get(type(field))
     if plain is not None and not getattr(field, "as_string", False):
         names[f"serialize{index}"], names[f"plain{index}"] = field._serialize, plain

@@ -53,13 +53,23 @@ def insert_records(
     for its next statement (`WorkSession.hold_rows`), to go with the use case's other
     last writes."""
     table = model.__table__  # type: ignore[attr-defined]
-    if held and isinstance(session, WorkSession) and session.holds_rows():
-        session.flush_changes()  # as the ORM's autoflush would: pending changes go first
-        session.hold_rows(table, rows)
+    if held:
+        insert_or_hold_rows(session, table, rows)
     else:
         session.flush()  # as the ORM's autoflush would: pending changes go first
         insert_rows(session, table, rows)
     return [stored_record(session, model, row) for row in rows]
+
+
+def insert_or_hold_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Rows (every column given) held to the session's next statement where it can hold
+    them (`WorkSession.hold_rows`), else inserted now; pending ORM changes go first."""
+    if isinstance(session, WorkSession) and session.holds_rows():
+        session.flush_changes()  # as the ORM's autoflush would
+        session.hold_rows(table, rows)
+    else:
+        session.flush()  # as the ORM's autoflush would
+        insert_rows(session, table, rows)
 
 
 @functools.cache

@@ -8,10 +8,10 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
 from app.audit import record_audit
-from app.db import WorkSession, new_id, utcnow
-from app.direct_sql import DirectStatement, insert_rows
+from app.db import new_id, utcnow
+from app.direct_sql import DirectStatement
 from app.domain_errors import NotFound, ValidationFailed
-from app.stored_records import record_of
+from app.stored_records import insert_or_hold_rows, record_of
 from auth.actor import Actor
 from budgets.funding.facts import BUDGET_FACT_COLUMNS, BudgetFacts, StreamFacts, budget_facts
 from budgets.funding.models import Budget, FundingStream
@@ -125,13 +125,7 @@ def post_transaction(
     # (without the ORM's unit of work) and returned as detached records. Held to the
     # session's next statement, they go with the use case's other last writes; whatever
     # reads the ledger next is that statement, or comes after it.
-    table = LedgerEntry.__table__
-    if isinstance(session, WorkSession) and session.holds_rows():
-        session.flush_changes()  # as the ORM's autoflush would: pending changes go first
-        session.hold_rows(table, rows)
-    else:
-        session.flush()  # as the ORM's autoflush would: pending changes go first
-        insert_rows(session, table, rows)  # type: ignore[arg-type]
+    insert_or_hold_rows(session, LedgerEntry.__table__, rows)  # type: ignore[arg-type]
     record_audit(
         session,
         actor=actor,
