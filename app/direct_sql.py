@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert
+from sqlalchemy import Table, bindparam, insert, update
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
@@ -88,9 +88,21 @@ def _compile(statement: ClauseElement, dialect: Dialect, stands_alone: bool) -> 
     )
 
 
-# Held rows' tables and row counts: one statement is built for each such shape, and at
-# most this many are kept.
-_Shape = tuple[tuple[Table, int], ...]
+@dataclass(frozen=True)
+class RowUpdate:
+    """Where held rows that change stored rows go: each row gives `key`'s value and new
+    values for `columns` of `table`. Held beside inserts (`WorkSession.hold_rows`), they
+    are sent with them; columns with an onupdate default keep their value."""
+
+    table: Table
+    key: str
+    columns: tuple[str, ...]
+
+
+# Where held rows go (a table to insert into, or a RowUpdate) and how many: one statement
+# is built for each such shape, and at most this many are kept.
+HeldTarget = Table | RowUpdate
+_Shape = tuple[tuple[HeldTarget, int], ...]
 _SHAPES_KEPT = 64
 
 
@@ -156,7 +168,7 @@ class DirectStatement:
         if found is None:
             if len(self._carrying) >= _SHAPES_KEPT:  # shapes vary with row counts
                 self._carrying.clear()
-            carried = self.statement.add_cte(*_held_inserts(shape))  # type: ignore[attr-defined]
+            carried = self.statement.add_cte(*_held_writes(shape))  # type: ignore[attr-defined]
             found = DirectStatement(carried, stands_alone=self._stands_alone)
             self._carrying[shape] = found
         return found
@@ -254,7 +266,36 @@ def insert_rows(
     _insert_of(table, len(rows), stands_alone).run(session, parameters)
 
 
-def _tables_with_rows(rows_by_table: Mapping[Table, list[dict[str, Any]]]) -> list[Any]:
+def _row_update(target: RowUpdate, tag: str) -> Any:
+    """One stored row's UPDATE, its parameters named `<column>_<tag>`."""
+    table = target.table
+    values: dict[str, Any] = {
+        name: bindparam(f"{name}_{tag}", type_=table.c[name].type) for name in target.columns
+    }
+    for column in table.columns:  # given, so that SQLAlchemy computes no onupdate value
+        if column.onupdate is not None and column.key not in values:
+            values[column.key] = column
+    key = table.c[target.key]
+    return (
+        update(table).where(key == bindparam(f"{target.key}_{tag}", type_=key.type)).values(values)
+    )
+
+
+@functools.cache
+def _update_of(target: RowUpdate) -> DirectStatement:
+    return DirectStatement(_row_update(target, "0"))
+
+
+def write_rows(session: Session, target: HeldTarget, rows: list[dict[str, Any]]) -> None:
+    """Send rows held for `target` on their own: one INSERT, or an UPDATE a row."""
+    if not isinstance(target, RowUpdate):
+        insert_rows(session, target, rows)
+        return
+    for row in rows:
+        _update_of(target).run(session, {f"{name}_0": value for name, value in row.items()})
+
+
+def _tables_with_rows(rows_by_table: Mapping[HeldTarget, list[dict[str, Any]]]) -> list[Any]:
     return [(table, rows) for table, rows in rows_by_table.items() if rows]
 
 
@@ -271,32 +312,43 @@ def _held_parameters(tables: list[tuple[Table, list[dict[str, Any]]]]) -> dict[s
     }
 
 
-def _held_inserts(shape: _Shape) -> list[Any]:
-    """An INSERT a table, each as a data-modifying WITH clause."""
-    return [
-        insert(table).values(_bound_rows(table, count, f"{index}_")).cte(f"held_{index}")
-        for index, (table, count) in enumerate(shape)
-    ]
+def _held_writes(shape: _Shape) -> list[Any]:
+    """An INSERT a table and an UPDATE a row to update, each as a data-modifying WITH
+    clause."""
+    writes = []
+    for index, (target, count) in enumerate(shape):
+        if isinstance(target, RowUpdate):
+            writes += [
+                _row_update(target, f"{index}_{n}").cte(f"held_{index}_{n}") for n in range(count)
+            ]
+        else:
+            rows = _bound_rows(target, count, f"{index}_")
+            writes.append(insert(target).values(rows).cte(f"held_{index}"))
+    return writes
 
 
 @functools.lru_cache(maxsize=_SHAPES_KEPT)
 def _inserts_into(shape: _Shape) -> DirectStatement:
-    """The last table's INSERT, with the others' as its WITH clauses."""
+    """The last table's INSERT, with the other writes as its WITH clauses."""
     *others, (table, count) = shape
     last = insert(table).values(_bound_rows(table, count, f"{len(others)}_"))
-    return DirectStatement(last.add_cte(*_held_inserts(tuple(others))))
+    return DirectStatement(last.add_cte(*_held_writes(tuple(others))))
 
 
 def insert_into_tables(
-    session: Session, rows_by_table: Mapping[Table, list[dict[str, Any]]]
+    session: Session, rows_by_table: Mapping[HeldTarget, list[dict[str, Any]]]
 ) -> None:
-    """Insert rows (every column given) into several tables: one statement on PostgreSQL,
-    one a table where INSERT cannot be part of a WITH clause (SQLite). Each of PostgreSQL's
-    statements has a fixed cost (its round trip, parse and execution setup, the driver's
-    and this module's own work) that is most of a small INSERT's."""
-    tables = _tables_with_rows(rows_by_table)
-    if len(tables) < 2 or session.connection().dialect.name != "postgresql":
-        for table, rows in tables:
-            insert_rows(session, table, rows)
+    """Insert rows (every column given) into several tables, and make held updates: one
+    statement on PostgreSQL, one a table or updated row where INSERT cannot be part of a
+    WITH clause (SQLite). Each of PostgreSQL's statements has a fixed cost (its round
+    trip, parse and execution setup, the driver's and this module's own work) that is
+    most of a small INSERT's."""
+    held = _tables_with_rows(rows_by_table)
+    # An INSERT goes last and carries the rest; updates alone go one by one.
+    held.sort(key=lambda target_rows: not isinstance(target_rows[0], RowUpdate))
+    alone = len(held) < 2 or isinstance(held[-1][0], RowUpdate)
+    if alone or session.connection().dialect.name != "postgresql":
+        for target, rows in held:
+            write_rows(session, target, rows)
         return
-    _inserts_into(_shape(tables)).run(session, _held_parameters(tables))
+    _inserts_into(_shape(held)).run(session, _held_parameters(held))

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, class_mapper, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.db import WorkSession
-from app.direct_sql import DirectStatement, insert_rows
+from app.direct_sql import DirectStatement, HeldTarget, insert_rows, write_rows
 
 _Record = TypeVar("_Record")
 
@@ -61,15 +61,16 @@ def insert_records(
     return [stored_record(session, model, row) for row in rows]
 
 
-def insert_or_hold_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Rows (every column given) held to the session's next statement where it can hold
-    them (`WorkSession.hold_rows`), else inserted now; pending ORM changes go first."""
+def insert_or_hold_rows(session: Session, target: HeldTarget, rows: list[dict[str, Any]]) -> None:
+    """Rows (every column given, or a `RowUpdate`'s) held to the session's next statement
+    where it can hold them (`WorkSession.hold_rows`), else written now; pending ORM
+    changes go first."""
     if isinstance(session, WorkSession) and session.holds_rows():
         session.flush_changes()  # as the ORM's autoflush would
-        session.hold_rows(table, rows)
+        session.hold_rows(target, rows)
     else:
         session.flush()  # as the ORM's autoflush would
-        insert_rows(session, table, rows)
+        write_rows(session, target, rows)
 
 
 @functools.cache

@@ -29,6 +29,7 @@ from app.config import TestingConfig
 from app.db import WorkSession, build_engine, get_db
 from app.model_registry import metadata
 from app.schema_migrations import upgrade_to_head
+from budgets.ledger.sums import disagreeing_budgets
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 
@@ -109,11 +110,17 @@ class RolledBackDatabase:
 
     def close(self) -> None:
         self.session.close()
-        for app, (original, original_request) in self._bound:
-            db = get_db(app)
-            db.session_factory, db.request_session_factory = original, original_request
-        self.transaction.rollback()
-        self.connection.close()
+        try:
+            # Whatever a test did with money, each budget's running sums still match its
+            # postings (budgets/ledger/sums.py).
+            disagreeing = disagreeing_budgets(self.connection)
+        finally:
+            for app, (original, original_request) in self._bound:
+                db = get_db(app)
+                db.session_factory, db.request_session_factory = original, original_request
+            self.transaction.rollback()
+            self.connection.close()
+        assert disagreeing == [], "running ledger sums differ from the postings"
 
 
 @pytest.fixture
@@ -143,6 +150,8 @@ def committed_app(engine: Engine) -> Iterator[Flask]:
     application = make_app(engine)
     try:
         yield application
+        with engine.connect() as connection:
+            assert disagreeing_budgets(connection) == [], "running sums differ from postings"
     finally:
         _empty_all_tables(engine)
 

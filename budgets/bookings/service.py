@@ -42,6 +42,7 @@ from budgets.bookings.parties import (
 from budgets.funding.facts import BudgetFacts, StreamFacts
 from budgets.funding.models import Budget, FundingStream
 from budgets.ledger.service import commit_to_line, plan_line_for_booking, release_commitment
+from budgets.ledger.sums import note_locked_sums
 from budgets.plans.models import CarePlan, PlanLine
 from budgets.providers import service as providers
 from budgets.providers.models import OrganisationStatus, ProviderOrganisation
@@ -58,8 +59,9 @@ def _refuse(code: str, detail: str, **extensions: Any) -> RuleViolation:
 # the offer with its organisation's status and the organisation's staff, who are told of
 # the request; and the budget's facts and streams ("id:kind" pairs). The offer and the
 # budget are locked until the booking commits (FOR NO KEY UPDATE, as ledger.lock_budget
-# explains), so the ledger's sums, read next, are read under the budget's lock. Plain
-# rows, not records: the booking copies these facts and changes none of them.
+# explains), and the budget's ledger sums come with its lock, as they stand once it is
+# taken (budgets/ledger/sums.py). Plain rows, not records: the booking copies these facts
+# and changes none of them.
 _BUDGET_STREAMS = (
     select(func.aggregate_strings(FundingStream.id.concat(":").concat(FundingStream.kind), " "))
     .where(FundingStream.budget_id == Budget.id)
@@ -98,6 +100,7 @@ _LINE_AND_LOCKED_OFFER = DirectStatement(
         Budget.period_start,
         Budget.period_end,
         Budget.currency.label("budget_currency"),
+        Budget.ledger_sums,
         _BUDGET_STREAMS.label("streams"),
     )
     .select_from(PlanLine)
@@ -142,6 +145,7 @@ def _line_and_locked_offer(
         raise NotFound("No such plan line.")
     if found.offer_status == OfferStatus.DRAFT:
         raise NotFound("No such offer.")
+    note_locked_sums(session, found.budget_id, found.ledger_sums)
     return found
 
 

@@ -42,6 +42,11 @@ class Budget(IdMixin, TimestampMixin, Base):
     created_by_user_id: Mapped[str | None] = mapped_column(String(36))
     # Optimistic concurrency: the ETag is derived from this number.
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # The ledger's running sums, kept by every posting (budgets/ledger/sums.py); loaded
+    # only where the money is checked or shown.
+    ledger_sums: Mapped[dict[str, Any]] = mapped_column(
+        JSON, default=dict, server_default="{}", deferred=True
+    )
 
     streams: Mapped[list[FundingStream]] = relationship(
         back_populates="budget", order_by="FundingStream.id", lazy="selectin"

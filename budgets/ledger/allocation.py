@@ -22,6 +22,7 @@ from budgets.ledger.posting import (
     post_transaction,
     require_positive,
 )
+from budgets.ledger.sums import locked_sums, stream_sums_of
 
 _RELEASE_STEP_MONTHS = {"monthly": 1, "quarterly": 3}
 
@@ -129,7 +130,7 @@ def sums_after_due_releases(
     if not locked:
         budget = lock_budget(session, budget.id)  # its terms as they stand under the lock
     release_due_funds(session, budget=budget, today=today, actor=actor)
-    return stream_sums(session, budget.id)
+    return stream_sums_of(locked_sums(session, budget.id))
 
 
 def allocate_funds(

@@ -14,7 +14,6 @@ from typing import Any, Protocol
 from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session, aliased
 
-from app.sql_parts import parts_union
 from budgets.funding.models import FundingStream
 from budgets.ledger.models import LedgerEntry
 from budgets.plans.models import CarePlan, PlanLine
@@ -166,36 +165,6 @@ def _line_balance_from(row: Sequence[Any]) -> LineBalance:
         committed=int(committed),
         spent=int(spent),
     )
-
-
-# A commitment, under the budget lock, needs the budget's sums per stream and account and
-# what its line holds across versions: one statement (app/sql_parts.py).
-_STREAM_AND_LINE_SUMS = parts_union(
-    (_STREAM_SUM_COLUMNS, _summed_per_stream),
-    (LINE_TOTALS[3:], lambda part: part.where(PlanLine.id == bindparam("line_id"))),
-)
-
-
-def stream_and_line_sums(
-    session: Session, budget_id: str, line: LineFigures
-) -> tuple[dict[str, dict[str, int]], LineBalance]:
-    """The budget's `stream_sums` and the line's `line_balance`, read together."""
-    session.flush()  # as the ORM's autoflush would: the sums include pending postings
-    stream_rows, line_rows = _STREAM_AND_LINE_SUMS.read(
-        session, {"budget_id": budget_id, "line_id": line.id}
-    )
-    sums: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for stream_id, account, total in stream_rows:
-        sums[stream_id][account] = int(total or 0)
-    ((committed, spent),) = line_rows
-    figures = LineBalance(
-        plan_line_id=line.id,
-        lineage_id=line.lineage_id,
-        planned=line.planned_total_pence,
-        committed=int(committed),
-        spent=int(spent),
-    )
-    return sums, figures
 
 
 def line_balance(session: Session, line: PlanLine) -> LineBalance:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, undefer
 
 from app.audit import record_audit
 from app.db import new_id, utcnow
@@ -16,6 +16,7 @@ from auth.actor import Actor
 from budgets.funding.facts import BUDGET_FACT_COLUMNS, BudgetFacts, StreamFacts, budget_facts
 from budgets.funding.models import Budget, FundingStream
 from budgets.ledger.models import LedgerEntry
+from budgets.ledger.sums import add_postings, note_locked_sums
 
 
 class PostingBudget(Protocol):
@@ -34,7 +35,7 @@ class PostingBudget(Protocol):
 _LOCK_BUDGET = (
     select(Budget)
     .where(Budget.id == bindparam("budget_id"))
-    .options(joinedload(Budget.streams))
+    .options(joinedload(Budget.streams), undefer(Budget.ledger_sums))
     .with_for_update(key_share=True, of=Budget)
 )
 _RELOAD = {"populate_existing": True}
@@ -55,6 +56,7 @@ def lock_budget(session: Session, budget_id: str) -> Budget:
     )
     if budget is None:
         raise NotFound("No such budget.")
+    note_locked_sums(session, budget.id, budget.ledger_sums)
     return budget
 
 
@@ -62,6 +64,7 @@ def lock_budget(session: Session, budget_id: str) -> Budget:
 _LOCK_BUDGET_FACTS = DirectStatement(
     select(
         *BUDGET_FACT_COLUMNS,
+        Budget.ledger_sums,
         FundingStream.id.label("stream_id"),
         FundingStream.kind,
     )
@@ -79,6 +82,7 @@ def lock_budget_facts(session: Session, budget_id: str) -> BudgetFacts:
     rows = _LOCK_BUDGET_FACTS.rows(session, {"budget_id": budget_id})
     if not rows:
         raise NotFound("No such budget.")
+    note_locked_sums(session, budget_id, rows[0].ledger_sums)
     streams = (StreamFacts(row.stream_id, row.kind) for row in rows if row.stream_id)
     return budget_facts(rows[0], streams)
 
@@ -94,8 +98,11 @@ def post_transaction(
     cause_id: str | None,
     actor: Actor | None,
     note: str | None,
+    lineage_id: str | None = None,
 ) -> list[LedgerEntry]:
-    """Add one balanced transaction: `legs` are (account, plan line id, signed amount)."""
+    """Add one balanced transaction: `legs` are (account, plan line id, signed amount);
+    legs on a plan line need the line's `lineage_id`. The caller holds the budget's lock
+    (`lock_budget`), which keeps the budget's running sums (budgets/ledger/sums.py)."""
     if sum(amount for _, _, amount in legs) != 0:
         raise AssertionError("a ledger transaction must sum to zero")
     transaction_id = new_id()
@@ -126,6 +133,13 @@ def post_transaction(
     # session's next statement, they go with the use case's other last writes; whatever
     # reads the ledger next is that statement, or comes after it.
     insert_or_hold_rows(session, LedgerEntry.__table__, rows)  # type: ignore[arg-type]
+    add_postings(
+        session,
+        budget_id=budget.id,
+        funding_stream_id=funding_stream_id,
+        lineage_id=lineage_id,
+        legs=legs,
+    )
     record_audit(
         session,
         actor=actor,

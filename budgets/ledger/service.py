@@ -40,7 +40,6 @@ from budgets.ledger.balances import (
     line_balance,
     line_sums,
     overall_balances,
-    stream_and_line_sums,
     stream_sums,
 )
 from budgets.ledger.models import LedgerEntry
@@ -50,6 +49,7 @@ from budgets.ledger.posting import (
     post_transaction,
     require_positive,
 )
+from budgets.ledger.sums import lineage_sums_of, locked_sums, stream_sums_of
 from budgets.plans.models import CarePlan, PlanLine
 
 __all__ = [
@@ -148,14 +148,22 @@ def commit_to_line(
             "plan-line-not-approved",
             "Only lines of the approved (current) care and support plan can be paid for.",
         )
-    sums, on_line = stream_and_line_sums(session, budget.id, line)
+    known = locked_sums(session, budget.id)  # read with the lock
+    on_line = lineage_sums_of(known, line.lineage_id)
+    remaining_on_line = (
+        line.planned_total_pence - on_line.get("committed", 0) - on_line.get("spent", 0)
+    )
     sums = sums_after_due_releases(
-        session, budget=budget, today=utcnow().date(), actor=actor, locked=True, sums=sums
+        session,
+        budget=budget,
+        today=utcnow().date(),
+        actor=actor,
+        locked=True,
+        sums=stream_sums_of(known),
     )  # a release moves money between a stream's accounts, never on a line
     stream_balances = {stream_id: balance_from(figures) for stream_id, figures in sums.items()}
     stream = stream_balances.get(line.funding_stream_id, Balance())
     overall_available = sum(b.available for b in stream_balances.values())
-    remaining_on_line = on_line.available
     if amount_pence > remaining_on_line:
         raise _insufficient(
             "plan_line",
@@ -182,6 +190,7 @@ def commit_to_line(
         cause_id=cause_id,
         actor=actor,
         note=note,
+        lineage_id=line.lineage_id,
     )
     return entries[1]
 
@@ -225,6 +234,7 @@ def _move_on_line(
         cause_id=cause_id,
         actor=actor,
         note=note,
+        lineage_id=line.lineage_id,
     )
     return entries[1]
 

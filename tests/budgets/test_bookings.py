@@ -484,9 +484,10 @@ def test_a_booking_on_a_suspended_budget_is_refused(client, world: World) -> Non
 def test_a_booking_writes_its_records_together_after_checking_the_money(  # type: ignore[no-untyped-def]
     app, client, world: World
 ) -> None:
-    """The booking, its ledger postings, their audit rows and the providers' notifications
-    are held to the end (app/db.py `WorkSession.hold_rows`): one INSERT on PostgreSQL,
-    after the last read."""
+    """The booking, its ledger postings, their audit rows, the providers' notifications
+    and the budget's running sums are held to the end (app/db.py `WorkSession.hold_rows`):
+    one statement on PostgreSQL, after the last read. The money is checked against the
+    sums read with the budget's lock: no statement sums the ledger."""
     statements: list[str] = []
 
     def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
@@ -505,9 +506,14 @@ def test_a_booking_writes_its_records_together_after_checking_the_money(  # type
     ]
     written = [s for s in writes if "INSERT INTO bookings" in s]
     assert len(written) == 1
-    last_read = max(i for i, s in enumerate(statements) if "sum(ledger_entries.amount_pence)" in s)
+    last_read = max(i for i, s in enumerate(statements) if s.startswith("SELECT"))
+    assert "budgets.ledger_sums" in statements[last_read]
     assert statements.index(written[0]) > last_read
+    assert not any("sum(ledger_entries" in s for s in statements)
     for table in ("ledger_entries", "audit_entries", "notifications"):
         assert f"INSERT INTO {table}" in written[0] or not is_postgres()
+    assert "UPDATE budgets SET ledger_sums" in written[0] or not is_postgres()
     assert len(writes) == (1 if is_postgres() else 4)  # SQLite: one INSERT a table
+    sums_updates = [s for s in statements if s.startswith("UPDATE budgets SET ledger_sums")]
+    assert len(sums_updates) == (0 if is_postgres() else 1)
     assert world.committed() == response.json["total"]["amount"]
