@@ -331,6 +331,7 @@ def _held_writes(shape: _Shape) -> list[Any]:
 def _inserts_into(shape: _Shape) -> DirectStatement:
     """The last table's INSERT, with the other writes as its WITH clauses."""
     *others, (table, count) = shape
+    assert isinstance(table, Table)  # insert_into_tables puts an INSERT last
     last = insert(table).values(_bound_rows(table, count, f"{len(others)}_"))
     return DirectStatement(last.add_cte(*_held_writes(tuple(others))))
 
