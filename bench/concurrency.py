@@ -101,10 +101,17 @@ def one_budget(
         planned = connection.execute(
             "SELECT planned_total_pence FROM plan_lines WHERE id = %s", (line.line_id,)
         ).fetchone()
+        running = connection.execute(  # the budget's running sums (budgets/ledger/sums.py)
+            "SELECT coalesce((b.ledger_sums -> 'lines' -> l.lineage_id ->> 'committed')::bigint, 0)"
+            " FROM plan_lines l JOIN care_plans p ON p.id = l.plan_id"
+            " JOIN budgets b ON b.id = p.budget_id WHERE l.id = %s",
+            (line.line_id,),
+        ).fetchone()
     assert committed is not None and rows is not None and planned is not None
+    assert running is not None
     created = sum(1 for status, _ in results if status == 201)
     consistent = (
-        int(committed[0]) == booked == int(rows[1])
+        int(committed[0]) == booked == int(rows[1]) == int(running[0])
         and int(rows[0]) == created
         and int(committed[0]) <= int(planned[0])
     )

@@ -40,6 +40,33 @@ LINES_PER_PLAN = 3
 CAPPED_BOOKINGS = 50  # the concurrency test's line has room for exactly this many
 
 
+# Each budget's running sums (budgets/ledger/sums.py) from the postings just copied, in
+# one statement: per stream and per plan line lineage, then per account.
+_FILL_LEDGER_SUMS = """
+WITH per_holder AS (
+    SELECT budget_id, 'streams' AS part, funding_stream_id AS holder, account,
+           sum(amount_pence) AS total
+    FROM ledger_entries GROUP BY budget_id, funding_stream_id, account
+    UNION ALL
+    SELECT e.budget_id, 'lines', l.lineage_id, e.account, sum(e.amount_pence)
+    FROM ledger_entries e JOIN plan_lines l ON l.id = e.plan_line_id
+    GROUP BY e.budget_id, l.lineage_id, e.account
+), holders AS (
+    SELECT budget_id, part, holder, jsonb_object_agg(account, total) AS accounts
+    FROM per_holder GROUP BY budget_id, part, holder
+), parts AS (
+    SELECT budget_id, part, jsonb_object_agg(holder, accounts) AS sums
+    FROM holders GROUP BY budget_id, part
+), budget_sums AS (
+    SELECT budget_id, jsonb_build_object('streams', '{}'::jsonb, 'lines', '{}'::jsonb)
+           || jsonb_object_agg(part, sums) AS sums
+    FROM parts GROUP BY budget_id
+)
+UPDATE budgets SET ledger_sums = budget_sums.sums::json
+FROM budget_sums WHERE budgets.id = budget_sums.budget_id
+"""
+
+
 def _at(day: date, hour: int = 9) -> datetime:
     return datetime.combine(day, time(hour), tzinfo=UTC)
 
@@ -236,6 +263,7 @@ def load_budgets_plans_bookings(
         metadata.tables["ledger_entries"],
         ledger_postings(budgets, booking_rows, claims, period_start, begun, total),
     )
+    connection.execute(_FILL_LEDGER_SUMS)
     statement = add_months(today, -2)
     out.statement_month = (statement.year, statement.month)
 

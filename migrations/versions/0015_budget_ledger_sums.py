@@ -49,5 +49,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('budgets', schema=None) as batch_op:
-        batch_op.drop_column('ledger_sums')
+    # Not in batch mode: SQLite drops a plain column in place (3.35+), where a batch would
+    # copy the table, which the rows referring to budgets forbid.
+    op.drop_column('budgets', 'ledger_sums')

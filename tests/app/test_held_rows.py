@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.audit import AuditEntry
 from app.db import WorkSession, new_id, utcnow
-from app.direct_sql import DirectStatement, NotDirect, insert_into_tables
+from app.direct_sql import DirectStatement, NotDirect, RowUpdate, insert_into_tables
 from app.notifications import Notification
 from app.stored_records import insert_records
 from auth.models import User
@@ -207,3 +207,41 @@ def test_a_carrying_write_is_refused_as_it_would_be_alone(
     _hold(db_session, user_id)
     with pytest.raises(NotDirect):
         needs_onupdate.run(db_session, {"user_id": user_id, "name": "Renamed"})
+
+
+_USER_NAMES = RowUpdate(User.__table__, "id", ("display_name",))  # type: ignore[arg-type]
+
+
+def test_held_updates_go_with_the_held_inserts_and_keep_onupdate_columns(
+    db_session: Session, user_id: str
+) -> None:
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, sql: str, *_: Any) -> None:
+        statements.append(sql)
+
+    before = db_session.execute(select(User.updated_at).where(User.id == user_id)).scalar()
+    _hold(db_session, user_id)
+    db_session.hold_rows(_USER_NAMES, [{"id": user_id, "display_name": "Held name"}])  # type: ignore[attr-defined]
+    connection = db_session.connection()
+    event.listen(connection, "before_cursor_execute", record)
+    try:
+        db_session.commit()
+    finally:
+        event.remove(connection, "before_cursor_execute", record)
+    writes = [sql for sql in statements if "INSERT" in sql or "UPDATE" in sql]
+    assert len(writes) == (1 if is_postgres() else 2)
+    named = db_session.execute(select(User.display_name, User.updated_at).where(User.id == user_id))
+    assert tuple(named.one()) == ("Held name", before)
+    assert _COUNT_NOTIFICATIONS.first(db_session, {"kind": "probe.held"})[0] == 2
+
+
+def test_held_updates_alone_are_made_and_a_rollback_discards_them(
+    db_session: Session, user_id: str
+) -> None:
+    db_session.hold_rows(_USER_NAMES, [{"id": user_id, "display_name": "Kept"}])  # type: ignore[attr-defined]
+    db_session.commit()
+    db_session.hold_rows(_USER_NAMES, [{"id": user_id, "display_name": "Discarded"}])  # type: ignore[attr-defined]
+    db_session.rollback()
+    name = select(User.display_name).where(User.id == user_id)
+    assert db_session.execute(name).scalar() == "Kept"

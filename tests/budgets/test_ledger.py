@@ -24,6 +24,7 @@ from budgets.ledger import allocation, posting
 from budgets.ledger import service as ledger
 from budgets.ledger.models import LedgerEntry
 from budgets.ledger.statements import monthly_statement, statement_csv
+from budgets.ledger.sums import disagreeing_budgets
 from budgets.plans.models import PlanLine
 from tests.budgets.builders import build_approved_line, build_budget, build_line, build_plan
 from tests.builders import build_person_user, build_user
@@ -312,6 +313,7 @@ def test_random_operation_sequences_keep_the_invariants(
             assert figures.lines[line.id].committed + figures.lines[line.id].spent == (
                 overall.committed + overall.spent
             )
+            assert disagreeing_budgets(db_session) == []  # a refused one's savepoint included
         _assert_balanced(db_session, budget.id)
         savepoint.rollback()
 
