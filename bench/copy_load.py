@@ -41,7 +41,7 @@ def copy_rows(
     with connection.cursor() as cursor, cursor.copy(statement) as copy:
         for row in rows:
             copy.write_row(
-                tuple(_adapt(row[c.name]) if c.name in row else _default_for(c) for c in columns)
+                tuple(_adapt(row[c.name] if c.name in row else _default_for(c)) for c in columns)
             )
             written += 1
     return written
