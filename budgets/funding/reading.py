@@ -8,7 +8,6 @@ with change tracking.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -22,8 +21,10 @@ from auth.access import can_see_person
 from auth.actor import Actor
 from budgets.funding.facts import BUDGET_FACT_COLUMNS, BudgetFacts, StreamFacts, budget_facts
 from budgets.funding.models import Budget, FundingStream
-from budgets.ledger.balances import LINE_TOTALS, LINES_OF_APPROVED_PLAN, STREAM_SUMS
+from budgets.ledger.balances import LINES_OF_APPROVED_PLAN
 from budgets.ledger.models import LedgerEntry
+from budgets.ledger.sums import lineage_sums_of, stream_sums_of
+from budgets.plans.models import PlanLine
 
 
 @dataclass(frozen=True)
@@ -38,29 +39,26 @@ class BudgetOwner:
 StreamSums = dict[str, dict[str, int]]
 """The ledger's sums per funding stream id and account, as `ledger.stream_sums` gives."""
 
-_STREAM_TOTALS = STREAM_SUMS.subquery()
 _STREAM_ID = FundingStream.id.label("stream_id")
-_BUDGET_AND_STREAM_SUMS: list[Any] = [
+_BUDGET_AND_STREAMS: list[Any] = [
     *BUDGET_FACT_COLUMNS,
+    Budget.ledger_sums,
     _STREAM_ID,
     FundingStream.kind,
-    _STREAM_TOTALS.c.account,
-    _STREAM_TOTALS.c.total,
 ]
-# A balance read's facts and sums, then its approved plan's lines, in one statement
-# (app/sql_parts.py): one row per stream and account (the budget's columns repeated), then
-# one per line with what is committed and spent across its versions.
+_APPROVED_LINES: list[Any] = [PlanLine.id, PlanLine.lineage_id, PlanLine.planned_total_pence]
+# A balance read's facts and running sums (budgets/ledger/sums.py), one row per stream,
+# then its approved plan's lines, in one statement (app/sql_parts.py).
 _BUDGET_SUMS_AND_LINES = parts_union(
     (
-        _BUDGET_AND_STREAM_SUMS,
+        _BUDGET_AND_STREAMS,
         lambda part: (
             part.select_from(Budget)
             .outerjoin(FundingStream, FundingStream.budget_id == Budget.id)
-            .outerjoin(_STREAM_TOTALS, _STREAM_TOTALS.c.funding_stream_id == FundingStream.id)
             .where(Budget.id == bindparam("budget_id"))
         ),
     ),
-    (LINE_TOTALS, lambda part: part.where(LINES_OF_APPROVED_PLAN)),
+    (_APPROVED_LINES, lambda part: part.where(LINES_OF_APPROVED_PLAN)),
     order_by=[_STREAM_ID],
 )
 _TOTALS_BEFORE = (
@@ -132,20 +130,21 @@ def visible_budget_with_stream_sums(
     session: Session, *, budget_id: str, actor: Actor
 ) -> tuple[BudgetFacts, StreamSums, list[tuple[Any, ...]]]:
     """The budget's facts, its ledger's sums per stream and account, and its approved
-    plan's lines (rows of `ledger.LINE_TOTALS`), if the actor may see it."""
-    budget_rows, line_rows = _BUDGET_SUMS_AND_LINES.read(session, {"budget_id": budget_id})
+    plan's lines (as rows of `ledger.LINE_TOTALS`), if the actor may see it."""
+    budget_rows, lines = _BUDGET_SUMS_AND_LINES.read(session, {"budget_id": budget_id})
     _require_visible(session, actor, budget_rows)
-    streams: dict[str, StreamFacts] = {}
-    sums: StreamSums = defaultdict(lambda: defaultdict(int))
-    for row in budget_rows:
-        stream_id, kind, account, total = row[7:]
-        if stream_id is None:
-            continue
-        streams.setdefault(stream_id, StreamFacts(stream_id, kind))
-        if account is not None:
-            sums[stream_id][account] = int(total or 0)
-    facts = budget_facts(budget_rows[0], streams.values())
-    return facts, sums, line_rows
+    streams = {
+        stream_id: StreamFacts(stream_id, kind)
+        for *_, stream_id, kind in budget_rows
+        if stream_id is not None
+    }
+    kept = budget_rows[0][7] or {}
+    line_rows = []
+    for line_id, lineage_id, planned in lines:
+        on_line = lineage_sums_of(kept, lineage_id)
+        committed, spent = on_line.get("committed", 0), on_line.get("spent", 0)
+        line_rows.append((line_id, lineage_id, planned, committed, spent))
+    return budget_facts(budget_rows[0], streams.values()), stream_sums_of(kept), line_rows
 
 
 def visible_budget_month(
