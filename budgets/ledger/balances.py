@@ -14,8 +14,9 @@ from typing import Any, Protocol
 from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session, aliased
 
-from budgets.funding.models import FundingStream
+from budgets.funding.models import Budget, FundingStream
 from budgets.ledger.models import LedgerEntry
+from budgets.ledger.sums import stream_sums_of
 from budgets.plans.models import CarePlan, PlanLine
 
 
@@ -92,18 +93,22 @@ def stream_sums(session: Session, budget_id: str) -> dict[str, dict[str, int]]:
 
 
 def overall_balances(session: Session, *, budget_ids: list[str]) -> dict[str, Balance]:
-    """Each budget's overall figures in one grouped query (for lists of budgets)."""
+    """Each budget's overall figures from its running sums, in one query (for lists of
+    budgets)."""
     if not budget_ids:
         return {}
     rows = session.execute(
-        select(LedgerEntry.budget_id, LedgerEntry.account, func.sum(LedgerEntry.amount_pence))
-        .where(LedgerEntry.budget_id.in_(budget_ids))
-        .group_by(LedgerEntry.budget_id, LedgerEntry.account)
+        select(Budget.id, Budget.ledger_sums).where(Budget.id.in_(budget_ids))
     ).all()
-    sums: dict[str, dict[str, int]] = defaultdict(dict)
-    for budget_id, account, total in rows:
-        sums[budget_id][account] = int(total or 0)
-    return {budget_id: balance_from(figures) for budget_id, figures in sums.items()}
+    overall: dict[str, Balance] = {}
+    for budget_id, sums in rows:
+        per_account: dict[str, int] = defaultdict(int)
+        for figures in stream_sums_of(sums or {}).values():
+            for account, amount in figures.items():
+                per_account[account] += amount
+        if per_account:
+            overall[budget_id] = balance_from(per_account)
+    return overall
 
 
 def balance_from(sums: dict[str, int]) -> Balance:
