@@ -31,7 +31,6 @@ class LedgerEntry(IdMixin, Base):
     __tablename__ = "ledger_entries"
     __table_args__ = (
         Index("ix_ledger_entries_budget_id_occurred_at", "budget_id", "occurred_at"),
-        Index("ix_ledger_entries_cause", "cause_type", "cause_id"),
         # Sums per stream and per line answered from the index alone (migration 0011).
         Index(
             "ix_ledger_entries_budget_stream_account",
@@ -48,7 +47,7 @@ class LedgerEntry(IdMixin, Base):
         ),
     )
 
-    transaction_id: Mapped[str] = mapped_column(String(36), index=True)
+    transaction_id: Mapped[str] = mapped_column(String(36))
     budget_id: Mapped[str] = mapped_column(ForeignKey("budgets.id"))
     funding_stream_id: Mapped[str] = mapped_column(ForeignKey("funding_streams.id"))
     plan_line_id: Mapped[str | None] = mapped_column(ForeignKey("plan_lines.id"))
