@@ -17,7 +17,7 @@ from sqlalchemy.orm import sessionmaker
 def create_reference_app() -> Flask:
     """A Flask app with one route: GET /ref/<person_id> returns that person as JSON."""
     app = Flask(__name__)
-    engine = create_engine(os.environ["DATABASE_URL"], pool_pre_ping=True)
+    engine = create_engine(os.environ["DATABASE_URL"])
     factory = sessionmaker(engine)
     app.extensions["engine"] = engine  # for bench/instructions.py's PostgreSQL CPU figure
 
