@@ -43,7 +43,7 @@ from sqlalchemy.orm import (
 )
 from sqlalchemy.types import TypeDecorator
 
-from app.json_provider import loads_column
+from app.json_provider import dumps_column, loads_column
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -142,6 +142,7 @@ def build_engine(url: str | URL, *, echo: bool = False, autocommit: bool = False
             echo=echo,
             hide_parameters=True,
             json_deserializer=loads_column,
+            json_serializer=dumps_column,
             connect_args={"timeout": 30},
         )
         _make_sqlite_transactional(engine)
@@ -155,6 +156,7 @@ def build_engine(url: str | URL, *, echo: bool = False, autocommit: bool = False
             echo=echo,
             hide_parameters=True,
             json_deserializer=loads_column,
+            json_serializer=dumps_column,
             pool_size=10,
             max_overflow=10,
         )
@@ -165,6 +167,7 @@ def build_engine(url: str | URL, *, echo: bool = False, autocommit: bool = False
         echo=echo,
         hide_parameters=True,
         json_deserializer=loads_column,
+        json_serializer=dumps_column,
         pool_size=10,
         max_overflow=10,
         isolation_level="AUTOCOMMIT",

@@ -40,6 +40,22 @@ class FastJSONProvider(DefaultJSONProvider):
         return orjson.loads(s) if not kwargs else super().loads(s, **kwargs)
 
 
+# What a JSON column's value may hold is what the standard library would write; anything
+# else (a datetime, a dataclass) is refused as it would be, not written in orjson's way.
+_COLUMN_OPTIONS = (
+    orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_NON_STR_KEYS
+)
+
+
+def _refuse(value: Any) -> Any:
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def dumps_column(value: Any) -> str:
+    """A JSON column's text (the engines' `json_serializer`)."""
+    return orjson.dumps(value, default=_refuse, option=_COLUMN_OPTIONS).decode()
+
+
 def loads_column(text: str | bytes) -> Any:
     """A JSON column's value (the database drivers' decoder)."""
     return orjson.loads(text)

@@ -164,8 +164,8 @@ def child(kind: str, mode: str, lines_file: Path, warmup: int, result_file: Path
         profiler.enable()
         statuses = [_send(client, line, warmup + 1 + i) for i, line in enumerate(measured[1:])]
         profiler.disable()
-        if os.environ.get("BENCH_PSTATS"):  # for a closer look: python -m pstats FILE
-            profiler.dump_stats(os.environ["BENCH_PSTATS"])
+        if os.environ.get("BENCH_PSTATS"):  # for a closer look: python -m pstats FILE-<kind>
+            profiler.dump_stats(f"{os.environ['BENCH_PSTATS']}-{kind}")
         stats = pstats.Stats(profiler).strip_dirs()
         stats.sort_stats("tottime").print_stats(25)
         stats.sort_stats("cumulative").print_stats(40)

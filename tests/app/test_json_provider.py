@@ -6,13 +6,14 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from enum import StrEnum
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 
-from app.json_provider import FastJSONProvider, loads_column
+from app.json_provider import FastJSONProvider, dumps_column, loads_column
 
 
 @dataclass
@@ -79,3 +80,30 @@ def test_options_orjson_lacks_are_the_standard_librarys(
 def test_a_json_column_decodes_as_the_standard_library_decodes_it() -> None:
     text = '{"languages": ["en", "cy"], "amount_pence": 1250, "rate": 0.5, "note": null}'
     assert loads_column(text) == loads_column(text.encode()) == json.loads(text)
+
+
+class _Status(StrEnum):
+    OPEN = "open"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"b": 1, "a": [1, 2.5, None, True], "é": "naïve ✓"},
+        {"status": _Status.OPEN, 3: "a number as a key"},
+        [],
+        {"streams": {"s1": {"available": -120_000}}},
+    ],
+)
+def test_a_json_columns_text_reads_back_as_the_standard_librarys(value: Any) -> None:
+    assert json.loads(dumps_column(value)) == json.loads(json.dumps(value))
+
+
+@pytest.mark.parametrize(
+    "value", [{"at": datetime(2026, 1, 1, tzinfo=UTC)}, {"on": date(2026, 1, 1)}, {1, 2}]
+)
+def test_a_json_column_refuses_what_the_standard_library_refuses(value: Any) -> None:
+    with pytest.raises(TypeError):
+        json.dumps(value)
+    with pytest.raises(TypeError):
+        dumps_column(value)
