@@ -8,11 +8,12 @@ with change tracking.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, func, select, true
+from sqlalchemy import bindparam, func
 from sqlalchemy.orm import Session
 
 from app.domain_errors import NotFound
@@ -61,22 +62,9 @@ _BUDGET_SUMS_AND_LINES = parts_union(
     (_APPROVED_LINES, lambda part: part.where(LINES_OF_APPROVED_PLAN)),
     order_by=[_STREAM_ID],
 )
-_TOTALS_BEFORE = (
-    select(LedgerEntry.account, func.sum(LedgerEntry.amount_pence).label("total"))
-    .where(
-        LedgerEntry.budget_id == bindparam("budget_id"),
-        LedgerEntry.occurred_at < bindparam("before"),
-    )
-    .group_by(LedgerEntry.account)
-    .subquery()
-)
-_OWNER_AND_SUMS_BEFORE: list[Any] = [
-    Budget.id,
-    Budget.person_id,
-    Budget.currency,
-    _TOTALS_BEFORE.c.account,
-    _TOTALS_BEFORE.c.total,
-]
+_OWNER_AND_SUMS: list[Any] = [Budget.id, Budget.person_id, Budget.currency, Budget.ledger_sums]
+_SINCE_ACCOUNT = LedgerEntry.account.label("since_account")
+_SUMS_SINCE: list[Any] = [_SINCE_ACCOUNT, func.sum(LedgerEntry.amount_pence).label("since_total")]
 
 
 class Posting(NamedTuple):
@@ -96,24 +84,26 @@ class Posting(NamedTuple):
 
 
 _POSTING_COLUMNS: list[Any] = [getattr(LedgerEntry, name) for name in Posting._fields]
-# A statement's owner and opening sums, then the month's postings in order, in one
-# statement (app/sql_parts.py).
-_OWNER_SUMS_BEFORE_AND_POSTINGS = parts_union(
-    (
-        _OWNER_AND_SUMS_BEFORE,
-        lambda part: (
-            part.select_from(Budget)
-            .outerjoin(_TOTALS_BEFORE, true())
-            .where(Budget.id == bindparam("budget_id"))
-        ),
-    ),
+# A statement's owner and the budget's running sums now; the month's postings in order;
+# and the sums per account of what was posted after the month. The opening balance is
+# the running sums less those two, so the work depends on how recent the month is, not
+# on how long the budget's history is. One statement (app/sql_parts.py), one snapshot.
+_OWNER_POSTINGS_AND_SUMS_SINCE = parts_union(
+    (_OWNER_AND_SUMS, lambda part: part.where(Budget.id == bindparam("budget_id"))),
     (
         _POSTING_COLUMNS,
         lambda part: part.where(
             LedgerEntry.budget_id == bindparam("budget_id"),
-            LedgerEntry.occurred_at >= bindparam("before"),
+            LedgerEntry.occurred_at >= bindparam("start"),
             LedgerEntry.occurred_at < bindparam("end"),
         ),
+    ),
+    (
+        _SUMS_SINCE,
+        lambda part: part.where(
+            LedgerEntry.budget_id == bindparam("budget_id"),
+            LedgerEntry.occurred_at >= bindparam("end"),
+        ).group_by(LedgerEntry.account),
     ),
     order_by=[LedgerEntry.occurred_at, LedgerEntry.id],
 )
@@ -152,14 +142,18 @@ def visible_budget_month(
 ) -> tuple[BudgetOwner, dict[str, int], list[Posting]]:
     """Whose budget it is, its ledger's sums per account of everything posted before
     `start`, and the postings from `start` to `end` in order, if the actor may see it."""
-    owner_rows, postings = _OWNER_SUMS_BEFORE_AND_POSTINGS.read(
-        session, {"budget_id": budget_id, "before": start, "end": end}
+    owner_rows, postings, sums_since = _OWNER_POSTINGS_AND_SUMS_SINCE.read(
+        session, {"budget_id": budget_id, "start": start, "end": end}
     )
     _require_visible(session, actor, owner_rows)
-    budget_id, person_id, currency = owner_rows[0][:3]
-    sums = {account: int(total or 0) for *_, account, total in owner_rows if account is not None}
-    return (
-        BudgetOwner(budget_id, person_id, currency),
-        sums,
-        [Posting(*posting) for posting in postings],
-    )
+    budget_id, person_id, currency, kept = owner_rows[0]
+    sums: dict[str, int] = defaultdict(int)
+    for figures in stream_sums_of(kept or {}).values():
+        for account, amount in figures.items():
+            sums[account] += amount
+    for account, total in sums_since:
+        sums[account] -= int(total)
+    month = [Posting(*posting) for posting in postings]
+    for posting in month:
+        sums[posting.account] -= posting.amount_pence
+    return BudgetOwner(budget_id, person_id, currency), dict(sums), month

@@ -391,6 +391,17 @@ def test_statement_carries_earlier_months_into_the_opening_balance(
     )
     assert june.lines == [] and june.opening == june.closing == may.closing
     assert len(statement_csv(may).splitlines()) == 5  # header, opening, 2 entries, closing
+    # Later postings change neither an earlier month's opening nor its closing.
+    at(datetime(2026, 7, 1, 9, 0, tzinfo=UTC))
+    _move(db_session, ledger.refund_spend, line.id, 5_000)
+    again = monthly_statement(
+        db_session, budget_id=line.plan.budget_id, actor=owner, year=2026, month=5
+    )
+    assert (again.opening, again.closing, again.lines) == (may.opening, may.closing, may.lines)
+    april = monthly_statement(
+        db_session, budget_id=line.plan.budget_id, actor=owner, year=2026, month=4
+    )
+    assert april.opening == ledger.Balance() and april.closing == may.opening
 
 
 def test_current_plan_line_follows_the_lineage_into_the_approved_version(
