@@ -26,7 +26,12 @@ class Budget(IdMixin, TimestampMixin, Base):
     """A personal health budget allocated to a person for a period."""
 
     __tablename__ = "budgets"
-    __table_args__ = (Index("ix_budgets_person_id_id", "person_id", "id"),)
+    # Every posting rewrites the row's running sums (`ledger_sums`): room left on each page
+    # lets PostgreSQL keep the new version on the same page, without new index entries.
+    __table_args__ = (
+        Index("ix_budgets_person_id_id", "person_id", "id"),
+        {"postgresql_with": {"fillfactor": 80}},
+    )
 
     person_id: Mapped[str] = mapped_column(ForeignKey("people.id"))
     commissioner_id: Mapped[str] = mapped_column(ForeignKey("commissioners.id"), index=True)
