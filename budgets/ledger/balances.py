@@ -66,8 +66,8 @@ class BudgetBalances:
     lines: dict[str, LineBalance] = field(default_factory=dict)
 
 
-# The budget's postings summed per stream and account (also joined to the budget's facts
-# as a subquery by budgets/funding/reading.py).
+# The budget's postings summed per stream and account (the ledger's own figures; requests
+# read the budget's running sums instead, budgets/ledger/sums.py).
 _STREAM_SUM_COLUMNS: list[Any] = [
     LedgerEntry.funding_stream_id,
     LedgerEntry.account,

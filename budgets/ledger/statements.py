@@ -92,8 +92,8 @@ def monthly_statement(
     start = datetime(year, month, 1, tzinfo=UTC)
     end_day = add_months(start_day, 1)
     end = datetime(end_day.year, end_day.month, 1, tzinfo=UTC)
-    # The sums of everything before the month, then the month's postings: the work
-    # depends on the month, not on how long the budget's history is.
+    # The sums of everything before the month (from the running sums, less what was
+    # posted since), then the month's postings.
     budget, opening_sums, postings = visible_budget_month(
         session, budget_id=budget_id, actor=actor, start=start, end=end
     )
