@@ -136,41 +136,28 @@ def build_engine(url: str | URL, *, echo: bool = False, autocommit: bool = False
     notes, and a database error's text ends up in the log. `autocommit` (PostgreSQL)
     gives an engine whose connections read outside a transaction, for requests.
     """
+    shared: dict[str, Any] = {
+        "echo": echo,
+        "hide_parameters": True,
+        "json_deserializer": loads_column,
+        "json_serializer": dumps_column,
+    }
     if str(url).startswith("sqlite"):
-        engine = create_engine(
-            url,
-            echo=echo,
-            hide_parameters=True,
-            json_deserializer=loads_column,
-            json_serializer=dumps_column,
-            connect_args={"timeout": 30},
-        )
+        engine = create_engine(url, connect_args={"timeout": 30}, **shared)
         _make_sqlite_transactional(engine)
         return engine
     # No pre-ping: it costs a round trip on every request. A connection the server has
     # dropped fails its request with 503 + Retry-After instead (app/errors.py), and that
     # failure makes SQLAlchemy discard every pooled connection opened before it.
+    shared |= {"pool_size": 10, "max_overflow": 10}
     if not autocommit:
-        return create_engine(
-            url,
-            echo=echo,
-            hide_parameters=True,
-            json_deserializer=loads_column,
-            json_serializer=dumps_column,
-            pool_size=10,
-            max_overflow=10,
-        )
+        return create_engine(url, **shared)
     parsed = make_url(url)
     hooked_dialect = parsed.drivername == "postgresql+psycopg"
     engine = create_engine(
         parsed.set(drivername=TransactionOnFirstWriteDialect.NAME) if hooked_dialect else parsed,
-        echo=echo,
-        hide_parameters=True,
-        json_deserializer=loads_column,
-        json_serializer=dumps_column,
-        pool_size=10,
-        max_overflow=10,
         isolation_level="AUTOCOMMIT",
+        **shared,
     )
     if not hooked_dialect:  # another driver: the same hook, as a (slower) event listener
         event.listen(engine, "before_cursor_execute", _open_transaction_on_first_write_event)
@@ -321,7 +308,7 @@ class WorkSession(Session):
 
     _commits_held = False
 
-    def hold_rows(self, table: Any, rows: list[dict[str, Any]]) -> None:
+    def hold_rows(self, table: Any, rows: list[dict[str, Any]], *, key: str | None = None) -> None:
         """Insert these rows (every column given) just before the session's next statement
         of any kind, together with the other rows held: a flush, a commit, any statement
         the session executes (ORM or Core, lazy loads included), a `DirectStatement`, a
@@ -331,8 +318,16 @@ class WorkSession(Session):
         first.
 
         Held rows may refer only to rows already stored (`flush_changes` first), and go
-        before the ORM's own changes at a flush, which may then update them."""
-        self.info.setdefault(HELD_ROWS, {}).setdefault(table, []).extend(rows)
+        before the ORM's own changes at a flush, which may then update them. With `key`
+        (updates of stored rows, which one statement can make only once a row), a row
+        takes the place of the one held for the same `key` value."""
+        held = self.info.setdefault(HELD_ROWS, {}).setdefault(table, [])
+        if key is None:
+            held.extend(rows)
+            return
+        by_key = {row[key]: row for row in held}
+        by_key.update((row[key], row) for row in rows)
+        held[:] = by_key.values()
 
     def holds_rows(self) -> bool:
         """Whether `hold_rows` may hold rows back now: not inside a savepoint, whose

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, class_mapper, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.db import WorkSession
-from app.direct_sql import DirectStatement, HeldTarget, insert_rows, write_rows
+from app.direct_sql import DirectStatement, HeldTarget, RowUpdate, insert_rows, write_rows
 
 _Record = TypeVar("_Record")
 
@@ -67,7 +67,7 @@ def insert_or_hold_rows(session: Session, target: HeldTarget, rows: list[dict[st
     changes go first."""
     if isinstance(session, WorkSession) and session.holds_rows():
         session.flush_changes()  # as the ORM's autoflush would
-        session.hold_rows(target, rows)
+        session.hold_rows(target, rows, key=target.key if isinstance(target, RowUpdate) else None)
     else:
         session.flush()  # as the ORM's autoflush would
         write_rows(session, target, rows)

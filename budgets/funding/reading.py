@@ -24,7 +24,7 @@ from budgets.funding.facts import BUDGET_FACT_COLUMNS, BudgetFacts, StreamFacts,
 from budgets.funding.models import Budget, FundingStream
 from budgets.ledger.balances import LINES_OF_APPROVED_PLAN
 from budgets.ledger.models import LedgerEntry
-from budgets.ledger.sums import lineage_sums_of, stream_sums_of
+from budgets.ledger.sums import account_sums_of, lineage_sums_of, stream_sums_of
 from budgets.plans.models import PlanLine
 
 
@@ -147,10 +147,7 @@ def visible_budget_month(
     )
     _require_visible(session, actor, owner_rows)
     budget_id, person_id, currency, kept = owner_rows[0]
-    sums: dict[str, int] = defaultdict(int)
-    for figures in stream_sums_of(kept or {}).values():
-        for account, amount in figures.items():
-            sums[account] += amount
+    sums = defaultdict(int, account_sums_of(kept or {}))
     for account, total in sums_since:
         sums[account] -= int(total)
     month = [Posting(*posting) for posting in postings]

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, aliased
 
 from budgets.funding.models import Budget, FundingStream
 from budgets.ledger.models import LedgerEntry
-from budgets.ledger.sums import stream_sums_of
+from budgets.ledger.sums import account_sums_of
 from budgets.plans.models import CarePlan, PlanLine
 
 
@@ -102,10 +102,7 @@ def overall_balances(session: Session, *, budget_ids: list[str]) -> dict[str, Ba
     ).all()
     overall: dict[str, Balance] = {}
     for budget_id, sums in rows:
-        per_account: dict[str, int] = defaultdict(int)
-        for figures in stream_sums_of(sums or {}).values():
-            for account, amount in figures.items():
-                per_account[account] += amount
+        per_account = account_sums_of(sums or {})
         if per_account:
             overall[budget_id] = balance_from(per_account)
     return overall

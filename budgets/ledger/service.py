@@ -150,9 +150,13 @@ def commit_to_line(
         )
     known = locked_sums(session, budget.id)  # read with the lock
     on_line = lineage_sums_of(known, line.lineage_id)
-    remaining_on_line = (
-        line.planned_total_pence - on_line.get("committed", 0) - on_line.get("spent", 0)
-    )
+    remaining_on_line = LineBalance(
+        plan_line_id=line.id,
+        lineage_id=line.lineage_id,
+        planned=line.planned_total_pence,
+        committed=on_line.get("committed", 0),
+        spent=on_line.get("spent", 0),
+    ).available
     sums = sums_after_due_releases(
         session,
         budget=budget,

@@ -30,7 +30,6 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, event, func, select
 from sqlalchemy.orm import Session
 
-from app.db import HELD_ROWS
 from app.direct_sql import DirectStatement, RowUpdate
 from app.stored_records import insert_or_hold_rows
 from budgets.funding.models import Budget
@@ -87,6 +86,14 @@ def stream_sums_of(sums: LedgerSums) -> dict[str, AccountSums]:
     return sums.get(STREAMS, {})
 
 
+def account_sums_of(sums: LedgerSums) -> AccountSums:
+    """Per account, over every funding stream."""
+    total: AccountSums = {}
+    for figures in stream_sums_of(sums).values():
+        total = _added(total, figures.items())
+    return total
+
+
 def lineage_sums_of(sums: LedgerSums, lineage_id: str) -> AccountSums:
     """Per account, for every version of a plan line."""
     return sums.get(LINES, {}).get(lineage_id, {})
@@ -122,11 +129,6 @@ def add_postings(
         lines[lineage_id] = _added(lines.get(lineage_id, {}), on_line)
     updated: LedgerSums = {STREAMS: streams, LINES: lines}
     session.info[_KNOWN][budget_id] = updated
-    # One update a budget per statement: a later posting replaces the held one's value.
-    for row in session.info.get(HELD_ROWS, {}).get(_BUDGET_SUMS, ()):
-        if row["id"] == budget_id:
-            row["ledger_sums"] = updated
-            return
     insert_or_hold_rows(session, _BUDGET_SUMS, [{"id": budget_id, "ledger_sums": updated}])
 
 

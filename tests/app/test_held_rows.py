@@ -15,7 +15,7 @@ from app.audit import AuditEntry
 from app.db import WorkSession, new_id, utcnow
 from app.direct_sql import DirectStatement, NotDirect, RowUpdate, insert_into_tables
 from app.notifications import Notification
-from app.stored_records import insert_records
+from app.stored_records import insert_or_hold_rows, insert_records
 from auth.models import User
 from tests.builders import build_user
 from tests.conftest import is_postgres
@@ -245,3 +245,23 @@ def test_held_updates_alone_are_made_and_a_rollback_discards_them(
     db_session.rollback()
     name = select(User.display_name).where(User.id == user_id)
     assert db_session.execute(name).scalar() == "Kept"
+
+
+def test_a_later_held_update_of_a_row_takes_the_place_of_the_earlier(
+    db_session: Session, user_id: str
+) -> None:
+    other = build_user(db_session)
+    db_session.flush()
+    insert_or_hold_rows(db_session, _USER_NAMES, [{"id": user_id, "display_name": "First"}])
+    insert_or_hold_rows(db_session, _USER_NAMES, [{"id": other.id, "display_name": "Other"}])
+    insert_or_hold_rows(db_session, _USER_NAMES, [{"id": user_id, "display_name": "Second"}])
+    assert db_session.info["held_rows"][_USER_NAMES] == [
+        {"id": user_id, "display_name": "Second"},
+        {"id": other.id, "display_name": "Other"},
+    ]
+    db_session.commit()
+    names = select(User.id, User.display_name).where(User.id.in_([user_id, other.id]))
+    assert {row.id: row.display_name for row in db_session.execute(names)} == {
+        user_id: "Second",
+        other.id: "Other",
+    }
