@@ -40,10 +40,6 @@ class MetricsSchema(ma.Schema):
     job_outcomes = ma.fields.List(ma.fields.Dict())
     by_specialist = ma.fields.List(ma.fields.Dict())
 
-    @ma.pre_dump
-    def iso_dates(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
-        return _iso(data)
-
 
 def _iso(value: Any) -> Any:
     if isinstance(value, dict):

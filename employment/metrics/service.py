@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -229,19 +230,23 @@ def compute_metrics(
     specialists, names = _specialist_facts(session, service, period)
     rules = _rule_facts(session, service)
     whole = service_measures(Facts(referrals, jobs, specialists, rules), period)
+    referrals_of: dict[str | None, list[ReferralFacts]] = defaultdict(list)
+    for referral in referrals:
+        referrals_of[referral.specialist_id].append(referral)
+    specialist_of = {r.id: r.specialist_id for r in referrals}
+    jobs_of: dict[str | None, list[JobFacts]] = defaultdict(list)
+    for job in jobs:
+        jobs_of[specialist_of.get(job.referral_id)].append(job)
     by_specialist = []
     for specialist in specialists:
-        theirs = [r for r in referrals if r.specialist_id == specialist.id]
-        ids = {r.id for r in theirs}
-        measures = service_measures(
-            Facts(theirs, [j for j in jobs if j.referral_id in ids], [specialist], rules), period
-        )
+        theirs = Facts(referrals_of[specialist.id], jobs_of[specialist.id], [specialist], rules)
+        measures = service_measures(theirs, period)
         by_specialist.append(
             {"specialist_id": specialist.id, "display_name": names[specialist.id], **measures}
         )
     return {
         "service_id": service.id,
-        "period": {"start": period.start, "end": period.end},
+        "period": period.as_json(),
         "caseload_limit_per_fte": service.caseload_limit_per_fte,
         **whole,
         "by_specialist": by_specialist,
