@@ -108,22 +108,6 @@ class DyingInStepsCommissioners(MethodView):
         return _create_then_die(data)
 
 
-@dying_blp.route("/commissioners/rolling-back")
-class RollingBackCommissioners(MethodView):
-    @require_auth("profile")
-    @idempotent
-    @dying_blp.arguments(CommissionerSchema)
-    @dying_blp.response(201, CommissionerSchema)
-    def post(self, data: dict[str, Any]) -> Any:
-        """Rolls its session back mid-way (taking the uncommitted claim), then succeeds."""
-        session = get_session()
-        session.rollback()
-        commissioner = Commissioner(**data)
-        session.add(commissioner)
-        session.commit()
-        return commissioner
-
-
 @blp.route("/commissioners/<commissioner_id>")
 class CommissionerItem(MethodView):
     @require_auth("profile")

@@ -429,6 +429,24 @@ def test_booking_is_idempotent(client, world: World) -> None:  # type: ignore[no
     assert other.status_code == 422
 
 
+def test_a_retry_the_money_no_longer_covers_is_answered_with_the_first_booking(
+    client, world: World
+) -> None:  # type: ignore[no-untyped-def]
+    """A retry does the work again before it is answered. Here the first booking took the
+    line's room, so the retry's own booking is refused: the stored response answers it."""
+    headers = {**world.h(world.person_user), "Idempotency-Key": "book-the-room"}
+    body = booking_body(world, units=55)  # 55 x 18.00 of the line's 1,000.00
+    first = client.post("/v1/bookings", json=body, headers=headers)
+    retry = client.post("/v1/bookings", json=body, headers=headers)
+    assert first.status_code == retry.status_code == 201, retry.json
+    assert retry.headers.get("Idempotent-Replayed") == "true"
+    assert retry.json == first.json
+    assert world.committed() == 99_000
+    other = client.post("/v1/bookings", json=booking_body(world, units=56), headers=headers)
+    assert other.status_code == 422
+    assert other.json["type"] == "/problems/idempotency-key-reused"
+
+
 def test_confirm_due_claims_command(app, client, world: World) -> None:  # type: ignore[no-untyped-def]
     booking = book(client, world).json
     provider = world.h(world.staff)
@@ -481,12 +499,14 @@ def test_a_booking_on_a_suspended_budget_is_refused(client, world: World) -> Non
     assert world.committed() == 0
 
 
+@pytest.mark.parametrize("key", [None, "one-statement"])
 def test_a_booking_writes_its_records_together_after_checking_the_money(  # type: ignore[no-untyped-def]
-    app, client, world: World
+    app, client, world: World, key: str | None
 ) -> None:
     """The booking, its ledger postings, their audit rows, the providers' notifications
     and the budget's running sums are held to the end (app/db.py `WorkSession.hold_rows`):
-    one statement on PostgreSQL, after the last read. The money is checked against the
+    one statement on PostgreSQL, after the last read, with the stored response when the
+    request carries an Idempotency-Key. The money is checked against the
     sums read with the budget's lock: no statement sums the ledger."""
     statements: list[str] = []
 
@@ -495,8 +515,9 @@ def test_a_booking_writes_its_records_together_after_checking_the_money(  # type
 
     engine = get_db(app).engine
     event.listen(engine, "before_cursor_execute", record)
+    headers = world.h(world.person_user) | ({"Idempotency-Key": key} if key else {})
     try:
-        response = book(client, world)
+        response = client.post("/v1/bookings", json=booking_body(world), headers=headers)
     finally:
         event.remove(engine, "before_cursor_execute", record)
     assert response.status_code == 201, response.json
@@ -513,7 +534,11 @@ def test_a_booking_writes_its_records_together_after_checking_the_money(  # type
     for table in ("ledger_entries", "audit_entries", "notifications"):
         assert f"INSERT INTO {table}" in written[0] or not is_postgres()
     assert "UPDATE budgets SET ledger_sums" in written[0] or not is_postgres()
-    assert len(writes) == (1 if is_postgres() else 4)  # SQLite: one INSERT a table
+    stored = [s for s in writes if "INSERT INTO idempotency_records" in s]
+    assert len(stored) == (1 if key else 0)
+    assert not key or stored[0] == written[0] or not is_postgres()
+    # SQLite: one INSERT a table
+    assert len(writes) == (1 if is_postgres() else 4 + len(stored))
     sums_updates = [s for s in statements if s.startswith("UPDATE budgets SET ledger_sums")]
     assert len(sums_updates) == (0 if is_postgres() else 1)
     assert world.committed() == response.json["total"]["amount"]
