@@ -67,6 +67,44 @@ def test_racing_bookings_never_commit_more_than_the_line_holds(committed_app: Fl
     check.close()
 
 
+def test_racing_retries_of_one_booking_book_it_once(committed_app: Flask) -> None:
+    """Eight sends of one booking with one Idempotency-Key at once: each does the work in
+    its own transaction, the first to store its response wins, and every other is rolled
+    back and answered with that response, even where its own booking would have fitted."""
+    factory = get_db(committed_app).session_factory
+    setup = factory()
+    user = build_person_user(setup)
+    person = setup.get(Person, user.person_id)
+    line = build_approved_line(setup, person=person, line_pence=2000, planned_total_pence=100_000)
+    offer = build_offer(setup, price_pence=1800)
+    body = {
+        "offer_id": offer.id,
+        "plan_line_id": line.id,
+        "units": 10,
+        "start_date": "2026-11-01",
+        "end_date": "2026-12-31",
+    }
+    headers = {**bearer_for(setup, user), "Idempotency-Key": "one-booking"}
+    line_id = line.id
+    setup.commit()
+    setup.close()
+    answers: list[tuple[str, bool]] = []
+
+    def send(client: FlaskClient) -> Any:
+        response = client.post("/v1/bookings", json=body, headers=headers)
+        if response.status_code == 201:
+            answers.append((response.get_json()["id"], "Idempotent-Replayed" in response.headers))
+        return response
+
+    outcomes = _race(committed_app, 8, send)
+    assert outcomes == [(201, None)] * 8, outcomes
+    assert len({booking_id for booking_id, _ in answers}) == 1
+    assert sorted(replayed for _, replayed in answers) == [False] + [True] * 7
+    check = factory()
+    assert line_balance(check, check.get(PlanLine, line_id)).committed == 18_000
+    check.close()
+
+
 def test_racing_claims_for_one_delivery_make_one_claim(committed_app: Flask) -> None:
     factory = get_db(committed_app).session_factory
     setup = factory()
