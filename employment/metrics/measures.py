@@ -57,8 +57,8 @@ class Period:
     end: date
 
     def __contains__(self, day: object) -> bool:
-        # Every caller passes a date or None; a date is compared, not type-checked, as
-        # the measures test hundreds of thousands of days a read at scale.
+        # Every caller passes a date or None: compared, not type-checked, as a metrics
+        # read tests a day against a period thousands of times.
         return day is not None and self.start <= day <= self.end  # type: ignore[operator]
 
     def as_json(self) -> dict[str, str]:
