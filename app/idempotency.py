@@ -204,7 +204,8 @@ def _earlier_answer(
     raise IdempotencyKeyInUse()
 
 
-def _stored_responses(response: Response) -> dict[str, Any]:
+def _stored_response(response: Response) -> dict[str, Any]:
+    """The record's columns that keep the response to replay."""
     return {
         "response_status": response.status_code,
         "response_body": response.get_data(as_text=True),
@@ -228,7 +229,7 @@ def _record(
         {
             "id": new_id(),
             **values,
-            **_stored_responses(response),
+            **_stored_response(response),
             "now": values["locked_at"],
             "stale_before": _stale_before(values["locked_at"]),
         },
@@ -341,7 +342,7 @@ _COMPLETE_CLAIM = DirectStatement(
 
 def _complete(session: Session, record_id: str, response: Response) -> None:
     """Complete the committed claim with the response to replay (one UPDATE)."""
-    _COMPLETE_CLAIM.run(session, {"record_id": record_id, **_stored_responses(response)})
+    _COMPLETE_CLAIM.run(session, {"record_id": record_id, **_stored_response(response)})
     session.commit()
 
 

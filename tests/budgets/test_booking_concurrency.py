@@ -38,10 +38,12 @@ def _race(app: Flask, count: int, call: Callable[[FlaskClient], Any]) -> list[tu
     return outcomes
 
 
-def test_racing_bookings_never_commit_more_than_the_line_holds(committed_app: Flask) -> None:
-    """Twelve bookings of 180.00 against a line of 1,000.00: exactly five succeed."""
-    factory = get_db(committed_app).session_factory
-    setup = factory()
+def _booking_of_180_on_a_line_of_1000(
+    app: Flask,
+) -> tuple[dict[str, Any], dict[str, str], str]:
+    """A person's approved line of 1,000.00 and a booking body of 10 x 18.00 on it, as
+    committed rows: the body, the person's bearer headers and the line's id."""
+    setup = get_db(app).session_factory()
     user = build_person_user(setup)
     person = setup.get(Person, user.person_id)
     line = build_approved_line(setup, person=person, line_pence=2000, planned_total_pence=100_000)
@@ -53,41 +55,37 @@ def test_racing_bookings_never_commit_more_than_the_line_holds(committed_app: Fl
         "start_date": "2026-11-01",
         "end_date": "2026-12-31",
     }
-    headers = bearer_for(setup, user)
-    line_id = line.id
+    headers, line_id = bearer_for(setup, user), line.id
     setup.commit()
     setup.close()
+    return body, headers, line_id
+
+
+def _committed_on(app: Flask, line_id: str) -> int:
+    check = get_db(app).session_factory()
+    try:
+        return line_balance(check, check.get(PlanLine, line_id)).committed
+    finally:
+        check.close()
+
+
+def test_racing_bookings_never_commit_more_than_the_line_holds(committed_app: Flask) -> None:
+    """Twelve bookings of 180.00 against a line of 1,000.00: exactly five succeed."""
+    body, headers, line_id = _booking_of_180_on_a_line_of_1000(committed_app)
     outcomes = _race(
         committed_app, 12, lambda client: client.post("/v1/bookings", json=body, headers=headers)
     )
     assert outcomes.count((201, None)) == 5, outcomes
     assert outcomes.count((422, "insufficient-funds")) == 7
-    check = factory()
-    assert line_balance(check, check.get(PlanLine, line_id)).committed == 5 * 18_000
-    check.close()
+    assert _committed_on(committed_app, line_id) == 5 * 18_000
 
 
 def test_racing_retries_of_one_booking_book_it_once(committed_app: Flask) -> None:
     """Eight sends of one booking with one Idempotency-Key at once: each does the work in
     its own transaction, the first to store its response wins, and every other is rolled
     back and answered with that response, even where its own booking would have fitted."""
-    factory = get_db(committed_app).session_factory
-    setup = factory()
-    user = build_person_user(setup)
-    person = setup.get(Person, user.person_id)
-    line = build_approved_line(setup, person=person, line_pence=2000, planned_total_pence=100_000)
-    offer = build_offer(setup, price_pence=1800)
-    body = {
-        "offer_id": offer.id,
-        "plan_line_id": line.id,
-        "units": 10,
-        "start_date": "2026-11-01",
-        "end_date": "2026-12-31",
-    }
-    headers = {**bearer_for(setup, user), "Idempotency-Key": "one-booking"}
-    line_id = line.id
-    setup.commit()
-    setup.close()
+    body, headers, line_id = _booking_of_180_on_a_line_of_1000(committed_app)
+    headers = {**headers, "Idempotency-Key": "one-booking"}
     answers: list[tuple[str, bool]] = []
 
     def send(client: FlaskClient) -> Any:
@@ -100,9 +98,7 @@ def test_racing_retries_of_one_booking_book_it_once(committed_app: Flask) -> Non
     assert outcomes == [(201, None)] * 8, outcomes
     assert len({booking_id for booking_id, _ in answers}) == 1
     assert sorted(replayed for _, replayed in answers) == [False] + [True] * 7
-    check = factory()
-    assert line_balance(check, check.get(PlanLine, line_id)).committed == 18_000
-    check.close()
+    assert _committed_on(committed_app, line_id) == 18_000
 
 
 def test_racing_claims_for_one_delivery_make_one_claim(committed_app: Flask) -> None:
