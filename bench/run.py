@@ -12,6 +12,7 @@ default redis://127.0.0.1:6379/0), and wrk.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import random
@@ -23,6 +24,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -53,6 +55,7 @@ class Row:
     mode: str
     rps: float
     ratio_to_reference: float | None
+    reference_rps: float | None  # the reference's req/s around this measurement
     p50_ms: float
     p95_ms: float
     p99_ms: float
@@ -235,22 +238,36 @@ def queries_per_request(url: str, secret: str, lines: list[RequestLine], sample:
     return round(counter["n"] / max(1, len(chosen)), 1)
 
 
+def reference_rate(lines: list[RequestLine], args: argparse.Namespace) -> float:
+    """The reference's saturated req/s now, over half a measurement's duration."""
+    summary = drive(
+        lines, REFERENCE_PORT, seconds=max(3, args.duration // 2), connections=args.connections
+    )
+    return float(summary["requests"] / (summary["duration_us"] / 1e6))
+
+
 def measure(
     journey: Journey,
     lines: list[RequestLine],
     port: int,
     master_pid: int,
     args: argparse.Namespace,
-    reference_rps: float | None,
+    reference: Callable[[], float] | None,
     queries: float | None,
 ) -> list[Row]:
+    """Saturation, then (for a read) half of it. With `reference`, the saturated run is
+    compared with the reference measured just before and just after it: this host's speed
+    drifts (the reference alone has moved by a third within minutes), and a ratio to a
+    reference measured minutes earlier carries that drift."""
     rows = []
+    before = reference() if reference is not None else None
     saturated = drive(lines, port, seconds=args.duration, connections=args.connections)
+    reference_rps = (before + reference()) / 2 if reference is not None and before else None
     rps = saturated["requests"] / (saturated["duration_us"] / 1e6)
     rows.append(
         _row(journey.name, "saturation", saturated, rps, reference_rps, queries, master_pid)
     )
-    if not journey.is_write and reference_rps is not None:
+    if not journey.is_write and reference is not None:
         half = rps / 2
         # wrk has no fixed-rate mode: each connection waits so the total is about `half`.
         delay = max(1, int(args.connections * 1000 / half - 1000 * saturated["p50_us"] / 1e6))
@@ -276,6 +293,7 @@ def _row(
         mode=mode,
         rps=round(rps, 1),
         ratio_to_reference=round(rps / reference_rps, 2) if reference_rps else None,
+        reference_rps=round(reference_rps, 1) if reference_rps else None,
         p50_ms=round(summary["p50_us"] / 1000, 1),
         p95_ms=round(summary["p95_us"] / 1000, 1),
         p99_ms=round(summary["p99_us"] / 1000, 1),
@@ -287,7 +305,7 @@ def _row(
 
 def print_table(rows: list[Row]) -> None:
     header = (
-        f"{'journey':<38} {'mode':<11} {'req/s':>8} {'x ref':>6} {'p50':>7} {'p95':>7} "
+        f"{'journey':<38} {'mode':<11} {'req/s':>8} {'x ref':>6} {'ref':>7} {'p50':>7} {'p95':>7} "
         f"{'p99':>7} {'err':>5} {'SQL/req':>8} {'RSS MiB':>8}"
     )
     print(header)
@@ -295,11 +313,12 @@ def print_table(rows: list[Row]) -> None:
     for r in rows:
         ratio = f"{r.ratio_to_reference:.2f}" if r.ratio_to_reference is not None else "-"
         queries = f"{r.queries_per_request:.1f}" if r.queries_per_request is not None else "-"
+        around = f"{r.reference_rps:.0f}" if r.reference_rps is not None else "-"
         print(
-            f"{r.journey:<38} {r.mode:<11} {r.rps:>8.1f} {ratio:>6} {r.p50_ms:>7.1f} "
+            f"{r.journey:<38} {r.mode:<11} {r.rps:>8.1f} {ratio:>6} {around:>7} {r.p50_ms:>7.1f} "
             f"{r.p95_ms:>7.1f} {r.p99_ms:>7.1f} {r.errors:>5} {queries:>8} {r.worker_rss_mb:>8.1f}"
         )
-    print("(latencies in ms)")
+    print("(latencies in ms; x ref: over the reference's req/s just before and after, 'ref')")
 
 
 def measure_concurrency(
@@ -378,9 +397,8 @@ def main() -> None:
     soak: dict[str, Any] = {}
     try:
         ref_lines = REFERENCE.build(generated, rng)
-        ref_rows = measure(REFERENCE, ref_lines, REFERENCE_PORT, reference.pid, args, None, None)
-        reference_rps = ref_rows[0].rps
-        rows += ref_rows
+        rows += measure(REFERENCE, ref_lines, REFERENCE_PORT, reference.pid, args, None, None)
+        reference_now = functools.partial(reference_rate, ref_lines, args)
         for journey in JOURNEYS:
             if args.only and args.only not in journey.name:
                 continue
@@ -391,7 +409,7 @@ def main() -> None:
             queries = queries_per_request(url, secret, lines)
             if journey.is_write:  # those were used up by counting
                 lines = lines[:-20] or lines
-            rows += measure(journey, lines, PRODUCT_PORT, product.pid, args, reference_rps, queries)
+            rows += measure(journey, lines, PRODUCT_PORT, product.pid, args, reference_now, queries)
         if not args.no_concurrency:
             concurrency = measure_concurrency(url, env, generated, product.pid)
         if args.soak:
