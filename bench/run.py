@@ -1,5 +1,6 @@
 """`make bench`: load the dataset, serve the API and the reference with gunicorn, drive
-each journey with wrk at saturation and at half of it, and print one table.
+each journey with wrk at saturation and at half of it, compare each saturated run with
+the reference measured just before and just after it, and print one table.
 
     python -m bench.run [--scale 0.002] [--duration 10] [--connections 16]
 
