@@ -9,6 +9,7 @@ from flask import Flask, g
 from flask_smorest import Blueprint
 
 from app.app_version import init_app_version_gate
+from app.application import ChoiceAndControlApp
 from app.config import BaseConfig, config_from_environment
 from app.cookie_session import CookieSessionWhenSent
 from app.db import Database, build_engine
@@ -29,7 +30,7 @@ def create_app(
 ) -> Flask:
     """Build the app from a config class (default: the one APP_ENV names) plus overrides."""
     config_class = config or config_from_environment()
-    app = Flask(__name__, instance_relative_config=True)
+    app = ChoiceAndControlApp(__name__, instance_relative_config=True)
     app.json = FastJSONProvider(app)
     app.config.from_object(config_class)
     app.config.update(overrides or {})

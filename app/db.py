@@ -44,6 +44,7 @@ from sqlalchemy.orm import (
 from sqlalchemy.types import TypeDecorator
 
 from app.json_provider import dumps_column, loads_column
+from app.request_locals import request_globals
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -428,11 +429,13 @@ def get_db(app: Flask | None = None) -> Database:
 
 def get_session() -> WorkSession:
     """The session for this request (or app context), created on first use."""
-    if "db_session" not in g:
+    globals_ = request_globals()
+    session: WorkSession | None = globals_.get("db_session")
+    if session is None:
         db = get_db()
         factory = db.request_session_factory if has_request_context() else db.session_factory
-        g.db_session = factory()
-    return g.db_session
+        session = globals_.db_session = factory()
+    return session
 
 
 def _remove_session(_exc: BaseException | None) -> None:

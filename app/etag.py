@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from flask import Flask, Response, request
 
+from app.request_locals import current_request
+
 
 def if_match_tags() -> list[str] | None:
     """The ETags sent in If-Match, ["*"] for any, or None when the header is absent."""
@@ -21,17 +23,18 @@ def if_match_tags() -> list[str] | None:
 
 
 def _conditional_get(response: Response) -> Response:
-    if request.method not in ("GET", "HEAD") or response.status_code != 200:
+    request_now = current_request()
+    if request_now.method not in ("GET", "HEAD") or response.status_code != 200:
         return response
     if response.direct_passthrough or not response.is_json:
         return response
     if "ETag" not in response.headers:
         response.add_etag()
-    environ = request.environ
+    environ = request_now.environ
     if not any(header in environ for header in _CONDITIONAL_HEADERS):
         return response  # nothing to evaluate: the common case, kept cheap
     had_date = "Date" in response.headers
-    response.make_conditional(request)
+    response.make_conditional(request_now)
     if not had_date:
         # werkzeug adds a Date, and the server (gunicorn, werkzeug's) sends its own: a
         # response must carry one Date only.

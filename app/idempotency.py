@@ -53,6 +53,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from app.db import STANDS_ALONE, Base, IdMixin, get_session, new_id, utcnow
 from app.direct_sql import DirectStatement
 from app.domain_errors import BadRequest, DomainError
+from app.request_locals import current_request
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -96,12 +97,13 @@ def _caller_scope() -> str:
 
 
 def _fingerprint() -> str:
-    raw = request.get_data(cache=True)
+    request_now = current_request()
+    raw = request_now.get_data(cache=True)
     try:
         body: Any = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":"))
     except ValueError:
         body = raw.decode("latin-1")
-    material = f"{request.method}\n{request.full_path}\n{body}"
+    material = f"{request_now.method}\n{request_now.full_path}\n{body}"
     return hashlib.sha256(material.encode()).hexdigest()
 
 

@@ -15,9 +15,12 @@ import time
 import uuid
 from typing import Any
 
-from flask import Flask, Response, g, has_request_context, request
+from flask import Flask, Response, g, has_request_context
+
+from app.request_locals import current_request, request_globals
 
 REQUEST_ID_HEADER = "X-Request-ID"
+_REQUEST_ID_ENVIRON_KEY = "HTTP_X_REQUEST_ID"  # the header as WSGI names it
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
 access_log = logging.getLogger("app.access")
 
@@ -60,20 +63,22 @@ def configure_logging(level: str) -> None:
 
 
 def _assign_request_id() -> None:
-    incoming = request.headers.get(REQUEST_ID_HEADER, "")
-    g.request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
-    g.request_started = time.perf_counter()
+    incoming = current_request().environ.get(_REQUEST_ID_ENVIRON_KEY, "")
+    globals_ = request_globals()
+    globals_.request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    globals_.request_started = time.perf_counter()
 
 
 def _log_and_tag(response: Response) -> Response:
-    response.headers[REQUEST_ID_HEADER] = g.get("request_id", "")
-    started = g.get("request_started")
-    actor = g.get("actor")
+    globals_, request_ = request_globals(), current_request()
+    response.headers[REQUEST_ID_HEADER] = globals_.get("request_id", "")
+    started = globals_.get("request_started")
+    actor = globals_.get("actor")
     access_log.info(
         "request",
         extra={
-            "method": request.method,
-            "path": request.path,
+            "method": request_.method,
+            "path": request_.path,
             "status": response.status_code,
             "duration_ms": round((time.perf_counter() - started) * 1000, 2) if started else None,
             "user_id": getattr(actor, "user_id", None),

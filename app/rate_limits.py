@@ -21,6 +21,7 @@ from flask import Flask, Response, current_app, g, request
 from app.domain_errors import DomainError
 from app.errors import problem_response
 from app.rate_counters import Counters, Limit, Verdict, counters_for, parse_rates
+from app.request_locals import current_request, request_globals
 
 UNLIMITED_PATHS = ("/healthz", "/readyz")
 log = logging.getLogger(__name__)
@@ -28,22 +29,25 @@ log = logging.getLogger(__name__)
 
 def _actor() -> Any:
     """The caller behind the bearer token, if it is a valid one (cached for the view)."""
-    if "actor" in g:
-        return g.actor
-    if not request.headers.get("Authorization") or g.get("rate_limit_token_invalid"):
+    globals_ = request_globals()
+    actor = globals_.get("actor")
+    if actor is not None:
+        return actor
+    if not current_request().environ.get("HTTP_AUTHORIZATION") or globals_.get(
+        "rate_limit_token_invalid"
+    ):
         return None
     from auth.guard import authenticate
 
     try:
         return authenticate()
     except DomainError:
-        g.rate_limit_token_invalid = True  # look a bad token up once, not once per limit
+        globals_.rate_limit_token_invalid = True  # look a bad token up once, not per limit
         return None
 
 
-def caller_key() -> str:
+def _caller_key(actor: Any) -> str:
     """Who is calling: the user, else the client, else the network address."""
-    actor = _actor()
     if actor is not None and actor.user_id:
         return f"user:{actor.user_id}"
     if actor is not None and actor.client_id:
@@ -51,9 +55,8 @@ def caller_key() -> str:
     return f"address:{request.remote_addr}"
 
 
-def client_key() -> str:
+def _client_key(actor: Any) -> str:
     """Which registered OAuth client is calling (the network address when unknown)."""
-    actor = _actor()
     if actor is not None and actor.client_id:
         return f"client:{actor.client_id}"
     return f"address:{request.remote_addr}"
@@ -62,7 +65,8 @@ def client_key() -> str:
 def request_limits() -> list[Limit]:
     """Every limit this request counts against."""
     config = current_app.config
-    caller, client = f"per-caller:{caller_key()}", f"per-client:{client_key()}"
+    actor = _actor()
+    caller, client = f"per-caller:{_caller_key(actor)}", f"per-client:{_client_key(actor)}"
     return [Limit(caller, rate) for rate in parse_rates(config["RATE_LIMIT_PER_CALLER"])] + [
         Limit(client, rate) for rate in parse_rates(config["RATE_LIMIT_PER_CLIENT"])
     ]
@@ -90,17 +94,17 @@ def refusal(verdicts: list[Verdict]) -> Response | None:
 
 
 def _check(counters: Counters) -> Response | None:
-    if request.path.startswith(UNLIMITED_PATHS):
+    if current_request().path.startswith(UNLIMITED_PATHS):
         return None
     verdicts = counters.hit(request_limits(), time.time())
     refused = refusal(verdicts)
     if refused is None:
-        g.rate_limit_headers = _headers(min(verdicts, key=lambda v: v.remaining))
+        request_globals().rate_limit_headers = _headers(min(verdicts, key=lambda v: v.remaining))
     return refused
 
 
 def _add_headers(response: Response) -> Response:
-    for name, value in g.get("rate_limit_headers", {}).items():
+    for name, value in request_globals().get("rate_limit_headers", {}).items():
         response.headers[name] = value
     return response
 

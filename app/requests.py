@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, Request
 
 from app.domain_errors import BadRequest, DomainError
+from app.request_locals import current_request
 
 NUL = "\x00"
 
@@ -35,7 +36,7 @@ def _holds_nul(value: Any) -> bool:
     return False
 
 
-def _refuse_nul_characters() -> None:
+def _refuse_nul_characters(request: Request) -> None:
     if NUL in request.path or any(
         NUL in key or NUL in value for key, value in request.args.items(multi=True)
     ):
@@ -45,9 +46,10 @@ def _refuse_nul_characters() -> None:
 
 
 def _check_request() -> None:
+    request = current_request()
     if request.method == "TRACE":
         raise MethodNotAllowed("TRACE is not supported.")
-    _refuse_nul_characters()
+    _refuse_nul_characters(request)
     if request.method not in _BODY_METHODS or request.path.startswith(_NON_JSON_PREFIXES):
         return
     has_body = (request.content_length or 0) > 0 or request.headers.get("Transfer-Encoding")

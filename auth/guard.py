@@ -12,7 +12,7 @@ from datetime import datetime
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import g, request
+from flask import request
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
@@ -20,6 +20,7 @@ from app.db import get_session, utcnow
 from app.direct_sql import DirectStatement
 from app.domain_errors import Forbidden, InsufficientScope, Unauthorized
 from app.openapi import documents_problems
+from app.request_locals import request_globals
 from auth.actor import Actor
 from auth.models import (
     OAuthClient,
@@ -154,7 +155,8 @@ def actor_for_access_token(
 
 def authenticate() -> Actor:
     """The Actor behind this request's bearer token (raises 401 when there is none)."""
-    cached = g.get("actor")
+    globals_ = request_globals()
+    cached = globals_.get("actor")
     if cached is not None:
         return cast(Actor, cached)
     presented = _bearer_token()
@@ -163,7 +165,7 @@ def authenticate() -> Actor:
     actor = actor_for_access_token(get_session(), presented)
     if actor is None:
         raise _unauthorized("invalid_token", "The access token is invalid, expired or revoked.")
-    g.actor = actor
+    globals_.actor = actor
     return actor
 
 
