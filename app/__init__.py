@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from flask import Flask, g
+from flask import Flask
 from flask_smorest import Blueprint
 
 from app.app_version import init_app_version_gate
@@ -20,7 +20,6 @@ from app.openapi import ProblemApi, register_problem_components
 from app.openapi_conventions import CrossCuttingResponsesPlugin
 from app.openapi_examples import ExamplesPlugin
 from app.rate_limits import init_rate_limits
-from app.request_context import current_request_id
 from app.requests import init_request_checks
 from app.security_headers import init_security_headers
 
@@ -42,11 +41,6 @@ def create_app(
 
     app.session_interface = CookieSessionWhenSent()
     init_observability(app)
-
-    @app.before_request
-    def _publish_request_id() -> None:
-        current_request_id.set(g.get("request_id"))
-
     init_request_checks(app)
     init_app_version_gate(app)
     Database(build_engine(app.config["DATABASE_URL"], echo=app.config["SQL_ECHO"])).init_app(app)

@@ -13,9 +13,13 @@ from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 
 class CookieSessionWhenSent(SecureCookieSessionInterface):
     """A request without the session cookie gets a new empty session without a signer;
-    one with the cookie is verified exactly as Flask does."""
+    one with the cookie is verified exactly as Flask does. A request whose Cookie header
+    cannot hold the session cookie (none, on the API) is not parsed for cookies at all."""
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
-        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+        name = self.get_cookie_name(app)
+        if app.secret_key and (
+            name not in request.environ.get("HTTP_COOKIE", "") or not request.cookies.get(name)
+        ):
             return self.session_class()
         return super().open_session(app, request)

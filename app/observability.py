@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import sys
 import time
-import uuid
 from typing import Any
 
 from flask import Flask, Response, g, has_request_context
 
+from app.request_context import current_request_id
 from app.request_locals import current_request, request_globals
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -64,9 +65,11 @@ def configure_logging(level: str) -> None:
 
 def _assign_request_id() -> None:
     incoming = current_request().environ.get(_REQUEST_ID_ENVIRON_KEY, "")
+    request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else os.urandom(16).hex()
     globals_ = request_globals()
-    globals_.request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    globals_.request_id = request_id
     globals_.request_started = time.perf_counter()
+    current_request_id.set(request_id)  # for services, which do not import Flask
 
 
 def _log_and_tag(response: Response) -> Response:
