@@ -39,6 +39,10 @@ def stored_record(session: Session, model: type[_Record], values: Mapping[str, A
         for name, value in values.items():
             set_committed_value(existing, name, value)
         return existing
+    return _added_as_stored(session, model, values)
+
+
+def _added_as_stored(session: Session, model: type[_Record], values: Mapping[str, Any]) -> _Record:
     record = record_of(model, values)
     make_transient_to_detached(record)
     session.add(record)
@@ -58,7 +62,8 @@ def insert_records(
     else:
         session.flush()  # as the ORM's autoflush would: pending changes go first
         insert_rows(session, table, rows)
-    return [stored_record(session, model, row) for row in rows]
+    # Rows just inserted: the session cannot hold a record with their ids already.
+    return [_added_as_stored(session, model, row) for row in rows]
 
 
 def insert_or_hold_rows(session: Session, target: HeldTarget, rows: list[dict[str, Any]]) -> None:

@@ -108,3 +108,13 @@ def test_a_nul_character_anywhere_is_a_400_not_a_database_error(
 ) -> None:  # type: ignore[no-untyped-def]
     response = client.open(path, method=method, json=body)
     assert_problem(response, 400, "bad-request")
+
+
+def test_a_body_that_only_spells_the_nul_escape_is_not_refused_for_it(
+    client,
+) -> None:  # type: ignore[no-untyped-def]
+    # The text backslash-u-0000 holds no NUL: the request goes on, to ask for a token.
+    response = client.post("/v1/budgets", json={"person_id": "a\\u0000b"})
+    assert response.status_code == 401
+    with_nul = client.post("/v1/budgets", json={"person_id": "a\u0000b"})
+    assert with_nul.status_code == 400
