@@ -239,12 +239,18 @@ def queries_per_request(url: str, secret: str, lines: list[RequestLine], sample:
     return round(counter["n"] / max(1, len(chosen)), 1)
 
 
+def requests_per_second(summary: dict[str, Any]) -> float:
+    """The rate a wrk run's summary (`drive`) achieved."""
+    return float(summary["requests"] / (summary["duration_us"] / 1e6))
+
+
 def reference_rate(lines: list[RequestLine], args: argparse.Namespace) -> float:
     """The reference's saturated req/s now, over half a measurement's duration."""
-    summary = drive(
-        lines, REFERENCE_PORT, seconds=max(3, args.duration // 2), connections=args.connections
+    return requests_per_second(
+        drive(
+            lines, REFERENCE_PORT, seconds=max(3, args.duration // 2), connections=args.connections
+        )
     )
-    return float(summary["requests"] / (summary["duration_us"] / 1e6))
 
 
 def measure(
@@ -264,7 +270,7 @@ def measure(
     before = reference() if reference is not None else None
     saturated = drive(lines, port, seconds=args.duration, connections=args.connections)
     reference_rps = (before + reference()) / 2 if reference is not None and before else None
-    rps = saturated["requests"] / (saturated["duration_us"] / 1e6)
+    rps = requests_per_second(saturated)
     rows.append(
         _row(journey.name, "saturation", saturated, rps, reference_rps, queries, master_pid)
     )
@@ -275,7 +281,7 @@ def measure(
         paced = drive(
             lines, port, seconds=args.duration, connections=args.connections, delay_ms=delay
         )
-        paced_rps = paced["requests"] / (paced["duration_us"] / 1e6)
+        paced_rps = requests_per_second(paced)
         rows.append(_row(journey.name, "half load", paced, paced_rps, None, queries, master_pid))
     return rows
 
