@@ -126,8 +126,13 @@ def product_env(database_url: str, secret: str) -> dict[str, str]:
 
 
 def serve(
-    app_spec: str, port: int, env: dict[str, str], workers: int = GUNICORN_WORKERS
+    app_spec: str,
+    port: int,
+    env: dict[str, str],
+    workers: int = GUNICORN_WORKERS,
+    source: Path = ROOT,
 ) -> subprocess.Popen[bytes]:
+    """gunicorn serving `app_spec` imported from the tree at `source`."""
     log = SERVER_LOGS / f"gunicorn-{port}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     process = subprocess.Popen(
@@ -143,8 +148,8 @@ def serve(
             "warning",
             app_spec,
         ],
-        env={**os.environ, **env},
-        cwd=ROOT,
+        env={**os.environ, **env, "PYTHONPATH": str(source)},
+        cwd=source,
         stderr=log.open("wb"),
     )
     for _ in range(100):

@@ -1,0 +1,321 @@
+"""Two commits served side by side on one loaded dataset, driven in turns.
+
+    python -m bench.ab BASE [HEAD] [--scale 1] [--rounds 3] [--only balances --only book]
+
+This host's speed drifts by a third within minutes, so two full `bench.run` runs taken
+half an hour apart cannot tell a 10% change from the drift. Here both commits run against
+the same database at the same time (each from its own git worktree, on its own port), and
+each round drives one and then the other back to back, alternating which goes first, with
+the reference measured around each. Compare the paired runs, not the averages alone.
+
+Both commits must share the database schema: the dataset is loaded once, by this tree.
+Results go to stdout and to bench/results/<timestamp>-ab-<base>-vs-<head>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from statistics import mean
+from typing import Any
+
+from bench.journeys import JOURNEYS, REFERENCE, RequestLine
+from bench.run import (
+    DEFAULT_DATABASE_URL,
+    RESULTS,
+    ROOT,
+    bench_redis_url,
+    drive,
+    load,
+    product_env,
+    recreate_database,
+    requests_per_second,
+    require_redis,
+    serve,
+    worker_rss_each,
+)
+
+BASE_PORT, HEAD_PORT, REFERENCE_PORT = 5300, 5301, 5302
+STEAL, GUEST = 7, 8  # fields of /proc/stat's cpu line; guest time is counted in user too
+DEFAULT_JOURNEYS = ("balances", "plan read", "book an offer")
+
+
+@dataclass
+class Turn:
+    journey: str
+    round: int
+    side: str  # "base" or "head"
+    commit: str
+    rps: float
+    reference_rps: float  # the reference just before and just after, averaged
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    worker_cpu_us: float  # CPU the serving workers used, per request
+    postgres_cpu_us: float  # CPU every PostgreSQL process used, per request
+    steal_percent: float  # of the machine's CPU time, taken by the host meanwhile
+
+    @property
+    def ratio(self) -> float:
+        return self.rps / self.reference_rps
+
+
+def resolve(revision: str) -> str:
+    return subprocess.run(
+        ["git", "rev-parse", "--short", revision],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+
+
+def worktree(commit: str, parent: Path) -> Path:
+    path = parent / commit
+    subprocess.run(
+        ["git", "worktree", "add", "--detach", str(path), commit],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    return path
+
+
+def remove_worktree(path: Path) -> None:
+    subprocess.run(
+        ["git", "worktree", "remove", "--force", str(path)], cwd=ROOT, capture_output=True
+    )
+
+
+def cpu_ns(pids: list[int]) -> dict[int, int]:
+    """CPU time each process has used so far (schedstat's first field), in ns."""
+    used = {}
+    for pid in pids:
+        try:
+            used[pid] = int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
+        except (OSError, ValueError):
+            continue  # it exited
+    return used
+
+
+def cpu_used_since(before: dict[int, int], after: dict[int, int]) -> int:
+    """CPU time used between two readings, a process started meanwhile counted in full."""
+    return sum(ns - before.get(pid, 0) for pid, ns in after.items())
+
+
+def cpu_times() -> list[int]:
+    """The machine's CPU time by kind so far (/proc/stat's first line, in ticks)."""
+    return [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+
+
+def steal_percent(before: list[int], after: list[int]) -> float:
+    spent = [b - a for a, b in zip(before, after, strict=True)]
+    return 100 * spent[STEAL] / max(1, sum(spent[:GUEST]))
+
+
+def children(master_pid: int) -> list[int]:
+    return [int(pid) for pid in worker_rss_each(master_pid)]
+
+
+def postgres_processes() -> list[int]:
+    found = []
+    for comm in Path("/proc").glob("[0-9]*/comm"):
+        try:
+            if comm.read_text().strip() == "postgres":
+                found.append(int(comm.parent.name))
+        except OSError:
+            continue
+    return found
+
+
+def turn(
+    lines: list[RequestLine],
+    port: int,
+    master_pid: int,
+    reference_lines: list[RequestLine],
+    seconds: int,
+    connections: int,
+) -> tuple[dict[str, Any], float, dict[str, float]]:
+    def reference() -> float:
+        half = max(3, seconds // 2)
+        return requests_per_second(
+            drive(reference_lines, REFERENCE_PORT, seconds=half, connections=connections)
+        )
+
+    before = reference()
+    # PostgreSQL starts a backend for each new connection, so its processes are listed
+    # again after the run; a worker restarted meanwhile would be missed, and is rare.
+    workers_before = cpu_ns(children(master_pid))
+    postgres_before = cpu_ns(postgres_processes())
+    machine_before = cpu_times()
+    summary = drive(lines, port, seconds=seconds, connections=connections)
+    requests = max(1, summary["requests"])
+    workers_used = cpu_used_since(workers_before, cpu_ns(children(master_pid)))
+    postgres_used = cpu_used_since(postgres_before, cpu_ns(postgres_processes()))
+    cpu = {
+        "worker_cpu_us": workers_used / 1000 / requests,
+        "postgres_cpu_us": postgres_used / 1000 / requests,
+        "steal_percent": steal_percent(machine_before, cpu_times()),
+    }
+    return summary, (before + reference()) / 2, cpu
+
+
+def print_turns(turns: list[Turn]) -> None:
+    for t in turns:
+        print(
+            f"{t.journey:<32} round {t.round} {t.side:<4} {t.commit}: {t.rps:8.1f} req/s "
+            f"(ref {t.reference_rps:7.1f}, x {t.ratio:.2f}) p50 {t.p50_ms:6.1f} ms "
+            f"p99 {t.p99_ms:6.1f} ms errors {t.errors}; CPU/request: workers "
+            f"{t.worker_cpu_us:.0f} us, PostgreSQL {t.postgres_cpu_us:.0f} us; "
+            f"steal {t.steal_percent:.1f}%",
+            flush=True,
+        )
+
+
+def paired(turns: list[Turn], journey: str) -> list[tuple[float, float]]:
+    """(base req/s, head req/s) of each round of a journey, the two driven back to back."""
+    by_round: dict[int, dict[str, float]] = {}
+    for t in turns:
+        if t.journey == journey:
+            by_round.setdefault(t.round, {})[t.side] = t.rps
+    return [
+        (sides["base"], sides["head"])
+        for _, sides in sorted(by_round.items())
+        if {"base", "head"} <= sides.keys()
+    ]
+
+
+def print_summary(turns: list[Turn]) -> None:
+    print(
+        f"\n{'journey':<32} {'side':<5} {'req/s each round':<28} {'mean':>7} {'x ref':>6} "
+        f"{'worker us':>9} {'PG us':>6}"
+    )
+    for name in dict.fromkeys(t.journey for t in turns):
+        for side in ("base", "head"):
+            mine = [t for t in turns if t.journey == name and t.side == side]
+            rates = " ".join(f"{t.rps:.0f}" for t in mine)
+            print(
+                f"{name:<32} {side:<5} {rates:<28} {mean(t.rps for t in mine):7.1f} "
+                f"{mean(t.ratio for t in mine):6.2f} "
+                f"{mean(t.worker_cpu_us for t in mine):9.0f} "
+                f"{mean(t.postgres_cpu_us for t in mine):6.0f}"
+            )
+        pairs = paired(turns, name)
+        ahead = sum(1 for b, h in pairs if h > b)
+        print(f"{name:<32} head ahead in {ahead} of {len(pairs)} rounds")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("base", help="the commit to compare against")
+    parser.add_argument("head", nargs="?", default="HEAD")
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--duration", type=int, default=10, help="seconds per turn")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument(
+        "--only",
+        action="append",
+        help=f"journeys whose name contains this (repeatable; default {DEFAULT_JOURNEYS})",
+    )
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed: apt-get install wrk")
+    wanted = args.only or list(DEFAULT_JOURNEYS)
+    journeys = [j for j in JOURNEYS if any(w in j.name for w in wanted)]
+    commits = {"base": resolve(args.base), "head": resolve(args.head)}
+
+    url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
+    require_redis(bench_redis_url())
+    recreate_database(url)
+    generated, load_seconds = load(url, args.scale, args.seed)
+    print(f"scale {args.scale} loaded in {load_seconds:.0f} s; {commits}", flush=True)
+    secret = secrets.token_urlsafe(48)
+    generated.secret = secret
+    env = product_env(url, secret)
+    rng = random.Random(args.seed)
+
+    turns: list[Turn] = []
+    with tempfile.TemporaryDirectory(prefix="bench-ab-") as scratch:
+        trees = {side: worktree(commit, Path(scratch)) for side, commit in commits.items()}
+        ports = {"base": BASE_PORT, "head": HEAD_PORT}
+        servers = {
+            side: serve("app:create_app()", ports[side], env, source=trees[side])
+            for side in ("base", "head")
+        }
+        servers["reference"] = serve(
+            "bench.reference_app:create_reference_app()", REFERENCE_PORT, env
+        )
+        try:
+            reference_lines = REFERENCE.build(generated, rng)
+            for journey in journeys:
+                for round_number in range(args.rounds):
+                    order = ("base", "head") if round_number % 2 == 0 else ("head", "base")
+                    for side in order:
+                        # Writes use their lines up (each booking is new), so every turn
+                        # gets its own; reads get the same kind of lines each time.
+                        lines = journey.build(generated, rng)
+                        summary, reference_rps, cpu = turn(
+                            lines,
+                            ports[side],
+                            servers[side].pid,
+                            reference_lines,
+                            args.duration,
+                            args.connections,
+                        )
+                        turns.append(
+                            Turn(
+                                journey=journey.name,
+                                round=round_number,
+                                side=side,
+                                commit=commits[side],
+                                rps=round(requests_per_second(summary), 1),
+                                reference_rps=round(reference_rps, 1),
+                                p50_ms=round(summary["p50_us"] / 1000, 1),
+                                p99_ms=round(summary["p99_us"] / 1000, 1),
+                                errors=summary["status_errors"] + summary["socket_errors"],
+                                worker_cpu_us=round(cpu["worker_cpu_us"]),
+                                postgres_cpu_us=round(cpu["postgres_cpu_us"]),
+                                steal_percent=round(cpu["steal_percent"], 1),
+                            )
+                        )
+                        print_turns(turns[-1:])
+        finally:
+            for process in servers.values():
+                process.send_signal(signal.SIGTERM)
+                process.wait(timeout=30)
+            for tree in trees.values():
+                remove_worktree(tree)
+
+    print_summary(turns)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    result = RESULTS / f"{stamp}-ab-{commits['base']}-vs-{commits['head']}.json"
+    result.write_text(
+        json.dumps(
+            {
+                "scale": args.scale,
+                "commits": commits,
+                "load_seconds": load_seconds,
+                "turns": [asdict(t) | {"ratio": round(t.ratio, 3)} for t in turns],
+            },
+            indent=2,
+        )
+    )
+    print(f"written {result.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
