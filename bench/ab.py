@@ -5,8 +5,9 @@
 This host's speed drifts by a third within minutes, so two full `bench.run` runs taken
 half an hour apart cannot tell a 10% change from the drift. Here both commits run against
 the same database at the same time (each from its own git worktree, on its own port), and
-each round drives one and then the other back to back, alternating which goes first, with
-the reference measured around each. Compare the paired runs, not the averages alone.
+each round drives one and then the other back to back, alternating which goes first, each
+in slices with the reference's between them (bench/run.py). Compare the paired runs, not
+the averages alone.
 
 Both commits must share the database schema: the dataset is loaded once, by this tree.
 Results go to stdout and to bench/results/<timestamp>-ab-<base>-vs-<head>.json.
@@ -36,7 +37,7 @@ from bench.run import (
     RESULTS,
     ROOT,
     bench_redis_url,
-    drive,
+    interleaved_with_reference,
     load,
     product_env,
     recreate_database,
@@ -58,13 +59,14 @@ class Turn:
     side: str  # "base" or "head"
     commit: str
     rps: float
-    reference_rps: float  # the reference just before and just after, averaged
+    reference_rps: float  # the reference in slices between the turn's (bench/run.py)
     p50_ms: float
     p99_ms: float
     errors: int
     worker_cpu_us: float  # CPU the serving workers used, per request
     postgres_cpu_us: float  # CPU every PostgreSQL process used, per request
     steal_percent: float  # of the machine's CPU time, taken by the host meanwhile
+    worker_system_percent: float  # of the workers' CPU time, spent in the kernel
 
     @property
     def ratio(self) -> float:
@@ -81,8 +83,7 @@ def resolve(revision: str) -> str:
     ).stdout.strip()
 
 
-def worktree(commit: str, parent: Path) -> Path:
-    path = parent / commit
+def worktree(commit: str, path: Path) -> Path:
     subprocess.run(
         ["git", "worktree", "add", "--detach", str(path), commit],
         cwd=ROOT,
@@ -114,6 +115,18 @@ def cpu_used_since(before: dict[int, int], after: dict[int, int]) -> int:
     return sum(ns - before.get(pid, 0) for pid, ns in after.items())
 
 
+def user_and_system_ticks(pids: list[int]) -> tuple[int, int]:
+    """utime and stime of the processes (/proc/PID/stat), in clock ticks."""
+    user = system = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        user, system = user + int(fields[11]), system + int(fields[12])
+    return user, system
+
+
 def cpu_times() -> list[int]:
     """The machine's CPU time by kind so far (/proc/stat's first line, in ticks)."""
     return [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
@@ -139,6 +152,45 @@ def postgres_processes() -> list[int]:
     return found
 
 
+class SliceMeter:
+    """CPU used by the serving workers and by PostgreSQL, and the host's steal, added up
+    over every `with` block: the journey's slices, not the reference's between them."""
+
+    def __init__(self, master_pid: int) -> None:
+        self.master_pid = master_pid
+        self.worker_ns = self.postgres_ns = 0
+        self.machine_ticks = [0] * 10
+        self.worker_user = self.worker_system = 0
+
+    def __enter__(self) -> SliceMeter:
+        self._workers = cpu_ns(children(self.master_pid))
+        self._postgres = cpu_ns(postgres_processes())
+        self._machine = cpu_times()
+        self._worker_split = user_and_system_ticks(children(self.master_pid))
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        # PostgreSQL starts a backend for each new connection, so its processes are listed
+        # again at the end; a worker restarted meanwhile would be missed, and is rare.
+        self.worker_ns += cpu_used_since(self._workers, cpu_ns(children(self.master_pid)))
+        self.postgres_ns += cpu_used_since(self._postgres, cpu_ns(postgres_processes()))
+        user, system = user_and_system_ticks(children(self.master_pid))
+        self.worker_user += user - self._worker_split[0]
+        self.worker_system += system - self._worker_split[1]
+        spent = [b - a for a, b in zip(self._machine, cpu_times(), strict=True)]
+        self.machine_ticks = [m + x for m, x in zip(self.machine_ticks, spent, strict=False)]
+
+    def per_request(self, requests: int) -> dict[str, float]:
+        return {
+            "worker_cpu_us": self.worker_ns / 1000 / max(1, requests),
+            "postgres_cpu_us": self.postgres_ns / 1000 / max(1, requests),
+            "steal_percent": steal_percent([0] * len(self.machine_ticks), self.machine_ticks),
+            "worker_system_percent": 100
+            * self.worker_system
+            / max(1, self.worker_user + self.worker_system),
+        }
+
+
 def turn(
     lines: list[RequestLine],
     port: int,
@@ -147,28 +199,17 @@ def turn(
     seconds: int,
     connections: int,
 ) -> tuple[dict[str, Any], float, dict[str, float]]:
-    def reference() -> float:
-        half = max(3, seconds // 2)
-        return requests_per_second(
-            drive(reference_lines, REFERENCE_PORT, seconds=half, connections=connections)
-        )
-
-    before = reference()
-    # PostgreSQL starts a backend for each new connection, so its processes are listed
-    # again after the run; a worker restarted meanwhile would be missed, and is rare.
-    workers_before = cpu_ns(children(master_pid))
-    postgres_before = cpu_ns(postgres_processes())
-    machine_before = cpu_times()
-    summary = drive(lines, port, seconds=seconds, connections=connections)
-    requests = max(1, summary["requests"])
-    workers_used = cpu_used_since(workers_before, cpu_ns(children(master_pid)))
-    postgres_used = cpu_used_since(postgres_before, cpu_ns(postgres_processes()))
-    cpu = {
-        "worker_cpu_us": workers_used / 1000 / requests,
-        "postgres_cpu_us": postgres_used / 1000 / requests,
-        "steal_percent": steal_percent(machine_before, cpu_times()),
-    }
-    return summary, (before + reference()) / 2, cpu
+    meter = SliceMeter(master_pid)
+    summary, reference_rps = interleaved_with_reference(
+        lines,
+        port,
+        reference_lines,
+        seconds=seconds,
+        connections=connections,
+        reference_port=REFERENCE_PORT,
+        around_journey_slices=meter,
+    )
+    return summary, reference_rps, meter.per_request(summary["requests"])
 
 
 def print_turns(turns: list[Turn]) -> None:
@@ -178,7 +219,7 @@ def print_turns(turns: list[Turn]) -> None:
             f"(ref {t.reference_rps:7.1f}, x {t.ratio:.2f}) p50 {t.p50_ms:6.1f} ms "
             f"p99 {t.p99_ms:6.1f} ms errors {t.errors}; CPU/request: workers "
             f"{t.worker_cpu_us:.0f} us, PostgreSQL {t.postgres_cpu_us:.0f} us; "
-            f"steal {t.steal_percent:.1f}%",
+            f"workers in the kernel {t.worker_system_percent:.0f}%; steal {t.steal_percent:.1f}%",
             flush=True,
         )
 
@@ -249,7 +290,7 @@ def main() -> None:
 
     turns: list[Turn] = []
     with tempfile.TemporaryDirectory(prefix="bench-ab-") as scratch:
-        trees = {side: worktree(commit, Path(scratch)) for side, commit in commits.items()}
+        trees = {side: worktree(commit, Path(scratch) / side) for side, commit in commits.items()}
         ports = {"base": BASE_PORT, "head": HEAD_PORT}
         servers = {
             side: serve("app:create_app()", ports[side], env, source=trees[side])
@@ -289,6 +330,7 @@ def main() -> None:
                                 worker_cpu_us=round(cpu["worker_cpu_us"]),
                                 postgres_cpu_us=round(cpu["postgres_cpu_us"]),
                                 steal_percent=round(cpu["steal_percent"], 1),
+                                worker_system_percent=round(cpu["worker_system_percent"], 1),
                             )
                         )
                         print_turns(turns[-1:])

@@ -13,8 +13,10 @@ default redis://127.0.0.1:6379/0), and wrk.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import json
+import math
 import os
 import random
 import secrets
@@ -25,7 +27,8 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Callable
+from collections import Counter
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -48,6 +51,7 @@ DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/choice_benc
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 PRODUCT_PORT, REFERENCE_PORT, SINGLE_WORKER_PORT = 5200, 5201, 5202
 GUNICORN_WORKERS = 4
+JOURNEY_SLICE_SECONDS, REFERENCE_SLICE_SECONDS = 2, 1
 
 
 @dataclass
@@ -56,7 +60,7 @@ class Row:
     mode: str
     rps: float
     ratio_to_reference: float | None
-    reference_rps: float | None  # the reference's req/s around this measurement
+    reference_rps: float | None  # the reference's req/s in slices between this one's
     p50_ms: float
     p95_ms: float
     p99_ms: float
@@ -186,8 +190,15 @@ def worker_rss_each(master_pid: int) -> dict[int, float]:
 
 
 def drive(
-    lines: list[RequestLine], port: int, *, seconds: int, connections: int, delay_ms: int = 0
+    lines: list[RequestLine],
+    port: int,
+    *,
+    seconds: int,
+    connections: int,
+    delay_ms: int = 0,
+    positions: list[int] | None = None,
 ) -> dict[str, Any]:
+    """One wrk run; `positions` continues from where an earlier run's threads stopped."""
     with tempfile.TemporaryDirectory() as scratch:
         requests_file = Path(scratch) / "requests.tsv"
         summary_file = Path(scratch) / "summary.json"
@@ -214,6 +225,7 @@ def drive(
                 "BENCH_SUMMARY": str(summary_file),
                 "BENCH_DELAY_MS": str(delay_ms),
                 "BENCH_THREADS": "2",
+                "BENCH_POSITIONS": ",".join(str(p) for p in positions or []),
             },
             check=True,
             capture_output=True,
@@ -249,13 +261,75 @@ def requests_per_second(summary: dict[str, Any]) -> float:
     return float(summary["requests"] / (summary["duration_us"] / 1e6))
 
 
-def reference_rate(lines: list[RequestLine], args: argparse.Namespace) -> float:
-    """The reference's saturated req/s now, over half a measurement's duration."""
-    return requests_per_second(
-        drive(
-            lines, REFERENCE_PORT, seconds=max(3, args.duration // 2), connections=args.connections
-        )
+def percentile(latency_counts: list[tuple[int, int]], p: float) -> int:
+    """The nearest-rank percentile of (latency, count) pairs."""
+    total = sum(count for _, count in latency_counts)
+    if total == 0:
+        return 0
+    rank, seen = max(1, math.ceil(p / 100 * total)), 0
+    for value, count in sorted(latency_counts):
+        seen += count
+        if seen >= rank:
+            return value
+    raise AssertionError("unreachable: the counts add up to the total")
+
+
+def merged(summaries: list[dict[str, Any]]) -> dict[str, Any]:
+    """One summary of runs made in slices: requests, time and errors added up, and the
+    percentiles of all their latencies together."""
+    counts: Counter[int] = Counter()
+    for summary in summaries:
+        for value, count in summary["latency_us_counts"]:
+            counts[value] += count
+    latencies = sorted(counts.items())
+    return {
+        "requests": sum(s["requests"] for s in summaries),
+        "duration_us": sum(s["duration_us"] for s in summaries),
+        "status_errors": sum(s["status_errors"] for s in summaries),
+        "socket_errors": sum(s["socket_errors"] for s in summaries),
+        **{f"p{p}_us": percentile(latencies, p) for p in (50, 95, 99)},
+        "positions": summaries[-1]["positions"],
+        "latency_us_counts": latencies,
+    }
+
+
+def interleaved_with_reference(
+    lines: list[RequestLine],
+    port: int,
+    reference_lines: list[RequestLine],
+    *,
+    seconds: int,
+    connections: int,
+    reference_port: int = REFERENCE_PORT,
+    around_journey_slices: AbstractContextManager[Any] | None = None,
+) -> tuple[dict[str, Any], float]:
+    """A journey at saturation for `seconds`, measured in slices of JOURNEY_SLICE_SECONDS
+    with the reference driven for REFERENCE_SLICE_SECONDS before, between and after them.
+
+    This host's speed drifts by a third within minutes, and between two 20-second windows
+    the reference alone has moved by 15%; slices a few seconds apart see the same host.
+    Returns the journey's slices merged and the reference's req/s over all its slices.
+    `around_journey_slices` is entered for each of the journey's slices (to meter them)."""
+    reference = functools.partial(
+        drive, reference_lines, reference_port, seconds=REFERENCE_SLICE_SECONDS
     )
+    reference_slices = [reference(connections=connections)]
+    journey_slices: list[dict[str, Any]] = []
+    for _ in range(max(1, seconds // JOURNEY_SLICE_SECONDS)):
+        with around_journey_slices or contextlib.nullcontext():
+            journey_slices.append(
+                drive(
+                    lines,
+                    port,
+                    seconds=JOURNEY_SLICE_SECONDS,
+                    connections=connections,
+                    positions=journey_slices[-1]["positions"] if journey_slices else None,
+                )
+            )
+        reference_slices.append(
+            reference(connections=connections, positions=reference_slices[-1]["positions"])
+        )
+    return merged(journey_slices), requests_per_second(merged(reference_slices))
 
 
 def measure(
@@ -264,22 +338,25 @@ def measure(
     port: int,
     master_pid: int,
     args: argparse.Namespace,
-    reference: Callable[[], float] | None,
+    reference_lines: list[RequestLine] | None,
     queries: float | None,
 ) -> list[Row]:
-    """Saturation, then (for a read) half of it. With `reference`, the saturated run is
-    compared with the reference measured just before and just after it: this host's speed
-    drifts (the reference alone has moved by a third within minutes), and a ratio to a
-    reference measured minutes earlier carries that drift."""
+    """Saturation, then (for a read) half of it. With `reference_lines`, the saturated run
+    is measured in slices interleaved with the reference's (`interleaved_with_reference`)
+    and compared with it."""
     rows = []
-    before = reference() if reference is not None else None
-    saturated = drive(lines, port, seconds=args.duration, connections=args.connections)
-    reference_rps = (before + reference()) / 2 if reference is not None and before else None
+    reference_rps: float | None = None
+    if reference_lines is None:
+        saturated = drive(lines, port, seconds=args.duration, connections=args.connections)
+    else:
+        saturated, reference_rps = interleaved_with_reference(
+            lines, port, reference_lines, seconds=args.duration, connections=args.connections
+        )
     rps = requests_per_second(saturated)
     rows.append(
         _row(journey.name, "saturation", saturated, rps, reference_rps, queries, master_pid)
     )
-    if not journey.is_write and reference is not None:
+    if not journey.is_write and reference_lines is not None:
         half = rps / 2
         # wrk has no fixed-rate mode: each connection waits so the total is about `half`.
         delay = max(1, int(args.connections * 1000 / half - 1000 * saturated["p50_us"] / 1e6))
@@ -330,7 +407,10 @@ def print_table(rows: list[Row]) -> None:
             f"{r.journey:<38} {r.mode:<11} {r.rps:>8.1f} {ratio:>6} {around:>7} {r.p50_ms:>7.1f} "
             f"{r.p95_ms:>7.1f} {r.p99_ms:>7.1f} {r.errors:>5} {queries:>8} {r.worker_rss_mb:>8.1f}"
         )
-    print("(latencies in ms; x ref: over the reference's req/s just before and after, 'ref')")
+    print(
+        "(latencies in ms; x ref: over the reference's req/s in slices before, between and "
+        "after the journey's, 'ref')"
+    )
 
 
 def measure_concurrency(
@@ -410,7 +490,6 @@ def main() -> None:
     try:
         ref_lines = REFERENCE.build(generated, rng)
         rows += measure(REFERENCE, ref_lines, REFERENCE_PORT, reference.pid, args, None, None)
-        reference_now = functools.partial(reference_rate, ref_lines, args)
         for journey in JOURNEYS:
             if args.only and args.only not in journey.name:
                 continue
@@ -421,7 +500,7 @@ def main() -> None:
             queries = queries_per_request(url, secret, lines)
             if journey.is_write:  # those were used up by counting
                 lines = lines[:-20] or lines
-            rows += measure(journey, lines, PRODUCT_PORT, product.pid, args, reference_now, queries)
+            rows += measure(journey, lines, PRODUCT_PORT, product.pid, args, ref_lines, queries)
         if not args.no_concurrency:
             concurrency = measure_concurrency(url, env, generated, product.pid)
         if args.soak:

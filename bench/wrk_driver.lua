@@ -3,7 +3,10 @@
 -- a random start per thread, so many different users and records are exercised. The flag
 -- "idem" sends a fresh Idempotency-Key with every request (each write a new use case).
 -- BENCH_REQUESTS names the file, BENCH_DELAY_MS paces each connection (0 = saturation),
--- BENCH_SUMMARY is where the JSON summary is written.
+-- BENCH_SUMMARY is where the JSON summary is written. BENCH_POSITIONS (comma-separated,
+-- one per thread) continues from where an earlier run's threads stopped ("positions" in
+-- its summary), so a run measured in slices never sends a line twice that a single run
+-- would send once (a claim confirmed again would be a 409).
 
 local requests = {}
 local fresh_key = {}
@@ -18,11 +21,11 @@ local function split(line)
   return fields
 end
 
-local threads_made = 0
+local threads = {}
 
 function setup(thread)
-  threads_made = threads_made + 1
-  thread:set("tid", threads_made)
+  table.insert(threads, thread)
+  thread:set("tid", #threads)
 end
 
 function init(args)
@@ -52,6 +55,9 @@ function init(args)
   local offset = 0
   if not fresh_key[1] then offset = math.random(math.max(1, share)) end
   position = ((tid or 1) - 1) * share + offset
+  local continued = {}
+  for p in (os.getenv("BENCH_POSITIONS") or ""):gmatch("%d+") do table.insert(continued, p) end
+  if continued[tid or 1] then position = tonumber(continued[tid or 1]) end
 end
 
 function request()
@@ -72,12 +78,22 @@ end
 function done(summary, latency, requests_)
   local out = io.open(os.getenv("BENCH_SUMMARY"), "w")
   local errors = summary.errors
+  -- Every distinct latency with its count, so that runs measured in slices can be merged
+  -- into exact percentiles (bench/run.py).
+  local histogram = {}
+  for i = 1, #latency do
+    local value, count = latency(i)
+    table.insert(histogram, string.format("[%d, %d]", value, count))
+  end
+  local positions = {}
+  for _, thread in ipairs(threads) do table.insert(positions, thread:get("position")) end
   out:write(string.format(
     '{"requests": %d, "duration_us": %d, "p50_us": %d, "p95_us": %d, "p99_us": %d, ' ..
-    '"status_errors": %d, "socket_errors": %d}',
+    '"status_errors": %d, "socket_errors": %d, "positions": [%s], "latency_us_counts": [%s]}',
     summary.requests, summary.duration,
     latency:percentile(50), latency:percentile(95), latency:percentile(99),
-    errors.status, errors.connect + errors.read + errors.write + errors.timeout))
+    errors.status, errors.connect + errors.read + errors.write + errors.timeout,
+    table.concat(positions, ", "), table.concat(histogram, ", ")))
   out:close()
 end
 

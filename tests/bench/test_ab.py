@@ -21,6 +21,7 @@ def _turn(journey: str, round_number: int, side: str, rps: float) -> Turn:
         worker_cpu_us=1.0,
         postgres_cpu_us=1.0,
         steal_percent=0.0,
+        worker_system_percent=0.0,
     )
 
 
