@@ -85,6 +85,8 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:
             return None
+        if value.tzinfo is UTC:  # PostgreSQL's, in the UTC session build_engine asks for
+            return value
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
@@ -151,9 +153,9 @@ def build_engine(url: str | URL, *, echo: bool = False, autocommit: bool = False
     # dropped fails its request with 503 + Retry-After instead (app/errors.py), and that
     # failure makes SQLAlchemy discard every pooled connection opened before it.
     shared |= {"pool_size": 10, "max_overflow": 10}
+    parsed = _in_utc_sessions(make_url(url))
     if not autocommit:
-        return create_engine(url, **shared)
-    parsed = make_url(url)
+        return create_engine(parsed, **shared)
     hooked_dialect = parsed.drivername == "postgresql+psycopg"
     engine = create_engine(
         parsed.set(drivername=TransactionOnFirstWriteDialect.NAME) if hooked_dialect else parsed,
@@ -164,6 +166,20 @@ def build_engine(url: str | URL, *, echo: bool = False, autocommit: bool = False
         event.listen(engine, "before_cursor_execute", _open_transaction_on_first_write_event)
     event.listen(engine.pool, "checkin", _back_to_autocommit)
     return engine
+
+
+def _in_utc_sessions(url: URL) -> URL:
+    """The URL with its sessions' TimeZone set to UTC, unless it sets one itself.
+
+    psycopg then returns timestamps with `datetime.UTC` itself, which UTCDateTime passes
+    through instead of converting each one (a page of offers holds about 65), and nothing
+    the database computes from a timestamp depends on the server's own TimeZone.
+    """
+    options = url.query.get("options", "")
+    options = " ".join(options) if isinstance(options, tuple) else options
+    if "timezone" in options.lower():
+        return url
+    return url.update_query_dict({"options": f"{options} -c TimeZone=UTC".strip()})
 
 
 # A statement that must run inside a transaction: anything but a plain SELECT or SHOW (writes,
