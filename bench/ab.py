@@ -5,9 +5,10 @@
 This host's speed drifts by a third within minutes, so two full `bench.run` runs taken
 half an hour apart cannot tell a 10% change from the drift. Here both commits run against
 the same database at the same time (each from its own git worktree, on its own port), and
-each round drives one and then the other back to back, alternating which goes first, each
-in slices with the reference's between them (bench/run.py). Compare the paired runs, not
-the averages alone.
+each round drives them both at once, half the connections each, so that whatever the host
+does it does to both (`Together`); and then, in turns, one and then the other back to
+back, alternating which goes first, each in slices with the reference's between them
+(bench/run.py), with the CPU each used per request.
 
 Both commits must share the database schema: the dataset is loaded once, by this tree.
 Results go to stdout and to bench/results/<timestamp>-ab-<base>-vs-<head>.json.
@@ -26,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from statistics import mean
@@ -37,6 +39,7 @@ from bench.run import (
     RESULTS,
     ROOT,
     bench_redis_url,
+    drive,
     interleaved_with_reference,
     load,
     product_env,
@@ -237,6 +240,50 @@ def paired(turns: list[Turn], journey: str) -> list[tuple[float, float]]:
     ]
 
 
+@dataclass
+class Together:
+    """One round with both commits driven at the same moment, half the connections each:
+    whatever the host does then, it does to both, so head/base is the ratio of their
+    costs on this machine (the two share its CPU and its PostgreSQL). Both are served by
+    the same number of workers: the CPU is shared by process, so more workers would take
+    a larger share, whatever their code."""
+
+    journey: str
+    round: int
+    base_rps: float
+    head_rps: float
+    errors: int
+
+    @property
+    def head_over_base(self) -> float:
+        return self.head_rps / self.base_rps
+
+
+def together(
+    lines: dict[str, list[RequestLine]], ports: dict[str, int], seconds: int, connections: int
+) -> dict[str, dict[str, Any]]:
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        running = {
+            side: pool.submit(
+                drive, lines[side], ports[side], seconds=seconds, connections=connections // 2
+            )
+            for side in ("base", "head")
+        }
+        return {side: future.result() for side, future in running.items()}
+
+
+def print_together(rounds: list[Together]) -> None:
+    print(f"\n{'journey':<32} both at once: base, head req/s each round; mean head/base")
+    for name in dict.fromkeys(r.journey for r in rounds):
+        mine = [r for r in rounds if r.journey == name]
+        each = "  ".join(f"{r.base_rps:.0f}, {r.head_rps:.0f}" for r in mine)
+        errors = sum(r.errors for r in mine)
+        print(
+            f"{name:<32} {each}; {mean(r.head_over_base for r in mine):.3f} (errors {errors})",
+            flush=True,
+        )
+
+
 def print_summary(turns: list[Turn]) -> None:
     print(
         f"\n{'journey':<32} {'side':<5} {'req/s each round':<28} {'mean':>7} {'x ref':>6} "
@@ -271,6 +318,12 @@ def main() -> None:
         action="append",
         help=f"journeys whose name contains this (repeatable; default {DEFAULT_JOURNEYS})",
     )
+    parser.add_argument(
+        "--mode",
+        choices=("turns", "together", "both"),
+        default="both",
+        help="drive the commits in alternating turns, both at once, or both ways",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install wrk")
@@ -289,6 +342,7 @@ def main() -> None:
     rng = random.Random(args.seed)
 
     turns: list[Turn] = []
+    at_once: list[Together] = []
     with tempfile.TemporaryDirectory(prefix="bench-ab-") as scratch:
         trees = {side: worktree(commit, Path(scratch) / side) for side, commit in commits.items()}
         ports = {"base": BASE_PORT, "head": HEAD_PORT}
@@ -302,7 +356,26 @@ def main() -> None:
         try:
             reference_lines = REFERENCE.build(generated, rng)
             for journey in journeys:
-                for round_number in range(args.rounds):
+                for round_number in range(args.rounds if args.mode != "turns" else 0):
+                    summaries = together(
+                        {side: journey.build(generated, rng) for side in ("base", "head")},
+                        ports,
+                        args.duration,
+                        args.connections,
+                    )
+                    at_once.append(
+                        Together(
+                            journey=journey.name,
+                            round=round_number,
+                            base_rps=round(requests_per_second(summaries["base"]), 1),
+                            head_rps=round(requests_per_second(summaries["head"]), 1),
+                            errors=sum(
+                                s["status_errors"] + s["socket_errors"] for s in summaries.values()
+                            ),
+                        )
+                    )
+                    print_together(at_once[-1:])
+                for round_number in range(args.rounds if args.mode != "together" else 0):
                     order = ("base", "head") if round_number % 2 == 0 else ("head", "base")
                     for side in order:
                         # Writes use their lines up (each booking is new), so every turn
@@ -341,7 +414,10 @@ def main() -> None:
             for tree in trees.values():
                 remove_worktree(tree)
 
-    print_summary(turns)
+    if turns:
+        print_summary(turns)
+    if at_once:
+        print_together(at_once)
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     result = RESULTS / f"{stamp}-ab-{commits['base']}-vs-{commits['head']}.json"
@@ -352,6 +428,9 @@ def main() -> None:
                 "commits": commits,
                 "load_seconds": load_seconds,
                 "turns": [asdict(t) | {"ratio": round(t.ratio, 3)} for t in turns],
+                "together": [
+                    asdict(r) | {"head_over_base": round(r.head_over_base, 3)} for r in at_once
+                ],
             },
             indent=2,
         )
