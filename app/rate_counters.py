@@ -236,7 +236,8 @@ class RedisCounters:
 
         Until then the connection has an answer waiting, so a second hit started before
         the first is finished would read the first one's: it is refused loudly (a bug in
-        the caller), and the connection is dropped so no late answer is ever misread."""
+        the caller), and the connection is dropped so no late answer is ever misread (the
+        first hit's own finish then falls back to this worker's memory)."""
         if time.monotonic() < self._unreachable_until:
             return self._fallback.start_hit(limits, now)
         windows = [Window.at(limit.rate, now) for limit in limits]

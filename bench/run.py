@@ -226,6 +226,7 @@ def drive(
                 "BENCH_DELAY_MS": str(delay_ms),
                 "BENCH_THREADS": "2",
                 "BENCH_POSITIONS": ",".join(str(p) for p in positions or []),
+                "BENCH_SEED": str(secrets.randbelow(1_000_000_000)),
             },
             check=True,
             capture_output=True,

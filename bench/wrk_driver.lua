@@ -47,8 +47,11 @@ function init(args)
   end
   -- Each thread its own seed: otherwise every thread starts at the same place and walks
   -- the same requests (the second confirming claims the first already confirmed).
-  math.randomseed(os.time() * 1000 + (tid or 0))
-  thread_tag = string.format("%d-%d-%d", os.time(), tid or 0, math.random(1, 1e9))
+  -- BENCH_SEED tells apart two wrk processes started in the same second (bench/ab.py
+  -- drives two at once): with the same seed their Idempotency-Keys would collide.
+  local seed = tonumber(os.getenv("BENCH_SEED") or "0")
+  math.randomseed(os.time() * 1000 + (tid or 0) + seed)
+  thread_tag = string.format("%d-%d-%d-%d", seed, os.time(), tid or 0, math.random(1, 1e9))
   -- Threads start evenly apart, so writes do not overlap: each thread has its own share
   -- of the claims to confirm. Reads also start at a random offset in their share.
   local share = math.floor(#requests / (tonumber(os.getenv("BENCH_THREADS")) or 2))
