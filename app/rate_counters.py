@@ -16,7 +16,7 @@ import math
 import os
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Protocol
@@ -119,16 +119,9 @@ def counter_key(limit: Limit, index: int) -> str:
     return f"rate:{limit.key}:{limit.rate}:{index}"
 
 
-Finish = Callable[[], list[Verdict]]
-
-
 class Counters(Protocol):
     def hit(self, limits: Sequence[Limit], now: float) -> list[Verdict]:
         """Count one request against every limit if all have room; each limit's verdict."""
-
-    def start_hit(self, limits: Sequence[Limit], now: float) -> Finish:
-        """`hit`, sent now and answered when the returned function is called, so that its
-        wait can overlap other work. The caller must call it exactly once."""
 
 
 class MemoryCounters:
@@ -165,10 +158,6 @@ class MemoryCounters:
             verdict(limit, w, now, cur, prev, allowed)
             for limit, w, (cur, prev) in zip(limits, windows, counts, strict=True)
         ]
-
-    def start_hit(self, limits: Sequence[Limit], now: float) -> Finish:
-        verdicts = self.hit(limits, now)
-        return lambda: verdicts
 
     def _get(self, key: str, now: float) -> int:
         count, expires_at = self._counts.get(key, (0, 0.0))
@@ -226,69 +215,44 @@ class RedisCounters:
         self._fallback = MemoryCounters()
         self._retry_seconds = retry_seconds
         self._unreachable_until = 0.0
-        self._awaiting_answer = False
 
     def hit(self, limits: Sequence[Limit], now: float) -> list[Verdict]:
-        return self.start_hit(limits, now)()
-
-    def start_hit(self, limits: Sequence[Limit], now: float) -> Finish:
-        """Send the script now; its answer is read when the returned function is called.
-
-        Until then the connection has an answer waiting, so a second hit started before
-        the first is finished would read the first one's: it is refused loudly (a bug in
-        the caller), and the connection is dropped so no late answer is ever misread (the
-        first hit's own finish then falls back to this worker's memory)."""
         if time.monotonic() < self._unreachable_until:
-            return self._fallback.start_hit(limits, now)
+            return self._fallback.hit(limits, now)
         windows = [Window.at(limit.rate, now) for limit in limits]
         keys: list[str] = []
         args: list[int] = []
         for limit, w in zip(limits, windows, strict=True):
             keys += [counter_key(limit, w.index), counter_key(limit, w.index - 1)]
             args += [limit.rate.amount, limit.rate.seconds * 1000, int(w.elapsed * 1000)]
-        if self._awaiting_answer:
-            self._connection.disconnect()
-            self._awaiting_answer = False
-            raise RuntimeError("a rate-limit hit was started before the last one finished")
         try:
-            connection = self._process_connection()
-            connection.send_command("EVALSHA", _HIT_SCRIPT_SHA1, len(keys), *keys, *args)
+            answer = self._run_script(keys, args)
         except redis.RedisError as error:
-            return self._fall_back(error, limits, now)
-        self._awaiting_answer = True
+            log.warning("rate-limit counters in this worker's memory: Redis failed (%s)", error)
+            self._unreachable_until = time.monotonic() + self._retry_seconds
+            return self._fallback.hit(limits, now)
+        allowed = answer[0] == 1
+        return [
+            verdict(limit, w, now, int(answer[1 + 2 * i]), int(answer[2 + 2 * i]), allowed)
+            for i, (limit, w) in enumerate(zip(limits, windows, strict=True))
+        ]
 
-        def finish() -> list[Verdict]:
-            self._awaiting_answer = False
-            try:
-                answer = self._read_answer(connection, keys, args)
-            except redis.RedisError as error:
-                return self._fall_back(error, limits, now)()
-            allowed = answer[0] == 1
-            return [
-                verdict(limit, w, now, int(answer[1 + 2 * i]), int(answer[2 + 2 * i]), allowed)
-                for i, (limit, w) in enumerate(zip(limits, windows, strict=True))
-            ]
-
-        return finish
-
-    def _fall_back(self, error: redis.RedisError, limits: Sequence[Limit], now: float) -> Finish:
-        log.warning("rate-limit counters in this worker's memory: Redis failed (%s)", error)
-        if self._connection is not None:
-            self._connection.disconnect()  # never read a late answer as the next request's
-        self._unreachable_until = time.monotonic() + self._retry_seconds
-        return self._fallback.start_hit(limits, now)
-
-    @staticmethod
-    def _read_answer(connection: Any, keys: list[str], args: list[int]) -> Any:
-        """The script's answer to the EVALSHA sent (the script itself is sent only when
-        Redis does not have it yet). On the connection's own methods: redis-py's client
-        and Script layers cost as much CPU again as the round trip (136,000 instructions
-        against 74,000, measured under callgrind)."""
+    def _run_script(self, keys: list[str], args: list[int]) -> Any:
+        """The script's answer, by its SHA1 (the script itself only when Redis does not
+        have it yet), sent on the connection's own methods: redis-py's client and Script
+        layers cost as much CPU again as the round trip (136,000 instructions against
+        74,000, measured under callgrind)."""
+        connection = self._process_connection()
         try:
-            return connection.read_response()
-        except redis.exceptions.NoScriptError:
-            connection.send_command("EVAL", _HIT_SCRIPT, len(keys), *keys, *args)
-            return connection.read_response()
+            connection.send_command("EVALSHA", _HIT_SCRIPT_SHA1, len(keys), *keys, *args)
+            try:
+                return connection.read_response()
+            except redis.exceptions.NoScriptError:
+                connection.send_command("EVAL", _HIT_SCRIPT, len(keys), *keys, *args)
+                return connection.read_response()
+        except redis.RedisError:
+            connection.disconnect()  # never read a late answer as the next request's
+            raise
 
     def _process_connection(self) -> Any:
         """This process's own connection, opened on first use.
@@ -305,7 +269,6 @@ class RedisCounters:
             )
             self._connection = client.connection
             self._connection_pid = os.getpid()
-            self._awaiting_answer = False
         return self._connection
 
 

@@ -6,8 +6,6 @@ Two application-wide limits apply to every request:
 - per OAuth client: everything one registered client sends, across all its users.
 Both are checked and counted together in one round trip (app/rate_counters.py). Counters
 live in Redis when REDIS_URL is set (so all workers share them) and in memory otherwise.
-For a token this worker has seen before, that round trip is sent before the token is
-looked up in the database and read after, so the two waits overlap (`_check`).
 Health probes are never limited. Every limited response says where the caller stands:
 X-RateLimit-Limit, -Remaining and -Reset for the limit closest to running out.
 """
@@ -48,38 +46,6 @@ def _actor() -> Any:
         return None
 
 
-class KeysByToken:
-    """The limits' keys of each access token this worker has authenticated, by the token's
-    hash. A token belongs to one user and client for life, so its keys never go stale.
-    Only the keys come from here: the token is still looked up in the database on every
-    request, so a revoked token stops working at once. Cleared when full."""
-
-    def __init__(self, capacity: int = 10_000) -> None:
-        self._keys: dict[str, tuple[str, str]] = {}
-        self._capacity = capacity
-
-    def of_this_request(self) -> tuple[str, str] | None:
-        """This request's token's (caller, client) keys, if this worker has seen it."""
-        from auth.guard import bearer_token
-        from auth.tokens import token_hash
-
-        presented = bearer_token()
-        if presented is None:
-            return None
-        hashed = token_hash(presented)
-        request_globals().rate_limit_token_hash = hashed
-        return self._keys.get(hashed)
-
-    def remember(self, actor: Any, keys: tuple[str, str]) -> None:
-        """Keep the keys of this request's token, once it has proved to be a live one."""
-        hashed = request_globals().get("rate_limit_token_hash")
-        if actor is None or hashed is None:
-            return
-        if len(self._keys) >= self._capacity:
-            self._keys.clear()
-        self._keys[hashed] = keys
-
-
 def _caller_key(actor: Any) -> str:
     """Who is calling: the user, else the client, else the network address."""
     if actor is not None and actor.user_id:
@@ -96,20 +62,14 @@ def _client_key(actor: Any) -> str:
     return f"address:{request.remote_addr}"
 
 
-def _keys(actor: Any) -> tuple[str, str]:
-    return f"per-caller:{_caller_key(actor)}", f"per-client:{_client_key(actor)}"
-
-
-def _limits(caller: str, client: str) -> list[Limit]:
+def request_limits() -> list[Limit]:
+    """Every limit this request counts against."""
     config = current_app.config
+    actor = _actor()
+    caller, client = f"per-caller:{_caller_key(actor)}", f"per-client:{_client_key(actor)}"
     return [Limit(caller, rate) for rate in parse_rates(config["RATE_LIMIT_PER_CALLER"])] + [
         Limit(client, rate) for rate in parse_rates(config["RATE_LIMIT_PER_CLIENT"])
     ]
-
-
-def request_limits() -> list[Limit]:
-    """Every limit this request counts against."""
-    return _limits(*_keys(_actor()))
 
 
 def _headers(shown: Verdict) -> dict[str, str]:
@@ -133,24 +93,10 @@ def refusal(verdicts: list[Verdict]) -> Response | None:
     return problem_response("rate-limited", headers=g.rate_limit_headers)
 
 
-def _check(counters: Counters, keys_by_token: KeysByToken) -> Response | None:
+def _check(counters: Counters) -> Response | None:
     if current_request().path.startswith(UNLIMITED_PATHS):
         return None
-    now, known = time.time(), keys_by_token.of_this_request()
-    if known is not None:
-        # Counted while the token is looked up: each wait blocks the worker and hands the
-        # CPU to another process, and two such waits in a row cost a read about a fifth
-        # of its throughput, far more than their instructions (README, Performance).
-        finish = counters.start_hit(_limits(*known), now)
-        try:
-            _actor()
-        finally:
-            verdicts = finish()
-    else:
-        actor = _actor()
-        keys = _keys(actor)
-        verdicts = counters.hit(_limits(*keys), now)
-        keys_by_token.remember(actor, keys)
+    verdicts = counters.hit(request_limits(), time.time())
     refused = refusal(verdicts)
     if refused is None:
         request_globals().rate_limit_headers = _headers(min(verdicts, key=lambda v: v.remaining))
@@ -179,8 +125,7 @@ def init_rate_limits(app: Flask) -> Counters | None:
     if not app.config.get("RATELIMIT_ENABLED", True):
         return None
     counters = counters_for(storage_uri)
-    keys_by_token = KeysByToken()
-    app.before_request(lambda: _check(counters, keys_by_token))
+    app.before_request(lambda: _check(counters))
     app.after_request(_add_headers)
     app.extensions["rate_counters"] = counters
     return counters

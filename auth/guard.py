@@ -12,6 +12,7 @@ from datetime import datetime
 from functools import wraps
 from typing import Any, TypeVar, cast
 
+from flask import request
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
@@ -19,7 +20,7 @@ from app.db import get_session, utcnow
 from app.direct_sql import DirectStatement
 from app.domain_errors import Forbidden, InsufficientScope, Unauthorized
 from app.openapi import documents_problems
-from app.request_locals import current_request, request_globals
+from app.request_locals import request_globals
 from auth.actor import Actor
 from auth.models import (
     OAuthClient,
@@ -41,9 +42,8 @@ def _unauthorized(error: str | None = None, description: str | None = None) -> U
     return Unauthorized(description, headers={"WWW-Authenticate": header})
 
 
-def bearer_token() -> str | None:
-    """The access token the request presents, if it presents one."""
-    header = current_request().headers.get("Authorization", "")
+def _bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() != "bearer" or not value.strip():
         return None
@@ -159,7 +159,7 @@ def authenticate() -> Actor:
     cached = globals_.get("actor")
     if cached is not None:
         return cast(Actor, cached)
-    presented = bearer_token()
+    presented = _bearer_token()
     if presented is None:
         raise _unauthorized(description="Sign in and send the access token as a Bearer token.")
     actor = actor_for_access_token(get_session(), presented)

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
-import redis
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from app import create_app
 from app.config import TestingConfig
-from app.db import utcnow
 from app.rate_counters import MemoryCounters, RedisCounters
-from auth.models import OAuthToken
 from tests.builders import bearer_for, build_person_user
 from tests.conftest import RolledBackDatabase, make_app
 
@@ -123,45 +119,3 @@ def test_a_bad_token_counts_against_the_address(limited: FlaskClient) -> None:
     bad = {"Authorization": "Bearer not-a-real-token"}
     statuses = [limited.get("/v1/me", headers=bad).status_code for _ in range(4)]
     assert statuses == [401, 401, 401, 429]
-
-
-def test_a_revoked_token_is_refused_at_once_though_its_limits_are_remembered(
-    limited: FlaskClient, db_session: Session
-) -> None:
-    user = build_person_user(db_session)
-    headers = bearer_for(db_session, user)
-    assert limited.get("/v1/me", headers=headers).status_code == 200
-    token = db_session.scalars(select(OAuthToken).where(OAuthToken.user_id == user.id)).one()
-    token.revoked_at = utcnow()
-    db_session.flush()
-    assert limited.get("/v1/me", headers=headers).status_code == 401
-
-
-@pytest.fixture
-def limited_in_redis(engine: Engine, rolled_back: RolledBackDatabase) -> Iterator[FlaskClient]:
-    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
-    except redis.RedisError as error:
-        pytest.fail(f"this test needs Redis at {url} (set TEST_REDIS_URL): {error}")
-    app = make_app(
-        engine,
-        RATELIMIT_ENABLED=True,
-        REDIS_URL=url,
-        RATE_LIMIT_PER_CALLER="3/minute",
-        RATE_LIMIT_PER_CLIENT="1000/minute",
-    )
-    rolled_back.bind(app)
-    yield app.test_client()
-
-
-def test_a_known_tokens_limits_are_counted_in_redis_while_it_is_looked_up(
-    limited_in_redis: FlaskClient, db_session: Session
-) -> None:
-    """From its second request on, a token's counters are sent to Redis before the token
-    is looked up; the answers are still each request's own."""
-    headers = bearer_for(db_session, build_person_user(db_session))
-    responses = [limited_in_redis.get("/v1/me", headers=headers) for _ in range(4)]
-    assert [r.status_code for r in responses] == [200, 200, 200, 429]
-    assert [r.headers["X-RateLimit-Remaining"] for r in responses[:3]] == ["2", "1", "0"]
-    assert isinstance(limited_in_redis.application.extensions["rate_counters"], RedisCounters)
