@@ -10,7 +10,9 @@
 
 local requests = {}
 local fresh_key = {}
-local position = 1
+-- A global, not a local: done() reads each thread's position with thread:get(), which
+-- sees only globals.
+position = 1
 local sent = 0
 local thread_tag = tostring(math.random(1, 1e9))
 local delay_ms = tonumber(os.getenv("BENCH_DELAY_MS") or "0")
