@@ -1,6 +1,7 @@
-"""Two commits served side by side on one loaded dataset, driven in turns.
+"""Two commits served side by side on one loaded dataset, driven at once and in turns.
 
-    python -m bench.ab BASE [HEAD] [--scale 1] [--rounds 3] [--only balances --only book]
+    python -m bench.ab BASE [HEAD] [--scale 1] [--rounds 6] [--only balances --only book]
+        [--mode both|together|turns]
 
 This host's speed drifts by a third within minutes, so two full `bench.run` runs taken
 half an hour apart cannot tell a 10% change from the drift. Here both commits run against
@@ -359,8 +360,8 @@ def main() -> None:
 
         def restart(order: tuple[str, str]) -> None:
             """Both commits' servers, started afresh in this order. Driven at once, the
-            server started second served 3-7% more than the first, the same code on
-            both (an A/A run, either order): each round of `together` swaps the order."""
+            server started second served 3-10% more than the first, the same code on
+            both (A/A runs, either order): each round of `together` swaps the order."""
             for side in order:
                 if side in servers:
                     stop(servers.pop(side))
@@ -373,11 +374,11 @@ def main() -> None:
         warm_up_lines = [
             line for j in JOURNEYS if not j.is_write for line in j.build(generated, rng)[:50]
         ]
-        restart(("base", "head"))
-        servers["reference"] = serve(
-            "bench.reference_app:create_reference_app()", REFERENCE_PORT, env
-        )
         try:
+            restart(("base", "head"))
+            servers["reference"] = serve(
+                "bench.reference_app:create_reference_app()", REFERENCE_PORT, env
+            )
             reference_lines = REFERENCE.build(generated, rng)
             for journey in journeys:
                 for round_number in range(args.rounds if args.mode != "turns" else 0):
