@@ -18,7 +18,6 @@ Results go to stdout and to bench/results/<timestamp>-ab-<base>-vs-<head>.json.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import secrets
@@ -27,7 +26,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -37,9 +35,9 @@ from typing import Any
 from bench.journeys import JOURNEYS, REFERENCE, RequestLine
 from bench.run import (
     DEFAULT_DATABASE_URL,
-    RESULTS,
     ROOT,
     bench_redis_url,
+    cpu_ns,
     drive,
     interleaved_with_reference,
     load,
@@ -49,6 +47,7 @@ from bench.run import (
     require_redis,
     serve,
     worker_rss_each,
+    write_result,
 )
 
 BASE_PORT, HEAD_PORT, REFERENCE_PORT = 5300, 5301, 5302
@@ -108,17 +107,6 @@ def remove_worktree(path: Path) -> None:
     )
 
 
-def cpu_ns(pids: list[int]) -> dict[int, int]:
-    """CPU time each process has used so far (schedstat's first field), in ns."""
-    used = {}
-    for pid in pids:
-        try:
-            used[pid] = int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
-        except (OSError, ValueError):
-            continue  # it exited
-    return used
-
-
 def cpu_used_since(before: dict[int, int], after: dict[int, int]) -> int:
     """CPU time used between two readings, a process started meanwhile counted in full."""
     return sum(ns - before.get(pid, 0) for pid, ns in after.items())
@@ -141,8 +129,8 @@ def cpu_times() -> list[int]:
     return [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
 
 
-def steal_percent(before: list[int], after: list[int]) -> float:
-    spent = [b - a for a, b in zip(before, after, strict=True)]
+def steal_percent(spent: list[int]) -> float:
+    """The share of the machine's CPU time (ticks by kind, as `cpu_times`) the host took."""
     return 100 * spent[STEAL] / max(1, sum(spent[:GUEST]))
 
 
@@ -168,32 +156,36 @@ class SliceMeter:
     def __init__(self, master_pid: int) -> None:
         self.master_pid = master_pid
         self.worker_ns = self.postgres_ns = 0
-        self.machine_ticks = [0] * 10
+        self.machine_spent = [0] * len(cpu_times())
         self.worker_user = self.worker_system = 0
 
     def __enter__(self) -> SliceMeter:
-        self._workers = cpu_ns(children(self.master_pid))
+        workers = children(self.master_pid)
+        self._workers = cpu_ns(workers)
+        self._worker_split = user_and_system_ticks(workers)
         self._postgres = cpu_ns(postgres_processes())
         self._machine = cpu_times()
-        self._worker_split = user_and_system_ticks(children(self.master_pid))
         return self
 
     def __exit__(self, *_: object) -> None:
         # PostgreSQL starts a backend for each new connection, so its processes are listed
         # again at the end; a worker restarted meanwhile would be missed, and is rare.
-        self.worker_ns += cpu_used_since(self._workers, cpu_ns(children(self.master_pid)))
+        workers = children(self.master_pid)
+        self.worker_ns += cpu_used_since(self._workers, cpu_ns(workers))
         self.postgres_ns += cpu_used_since(self._postgres, cpu_ns(postgres_processes()))
-        user, system = user_and_system_ticks(children(self.master_pid))
+        user, system = user_and_system_ticks(workers)
         self.worker_user += user - self._worker_split[0]
         self.worker_system += system - self._worker_split[1]
-        spent = [b - a for a, b in zip(self._machine, cpu_times(), strict=True)]
-        self.machine_ticks = [m + x for m, x in zip(self.machine_ticks, spent, strict=False)]
+        spent = zip(self._machine, cpu_times(), strict=True)
+        self.machine_spent = [
+            m + b - a for m, (a, b) in zip(self.machine_spent, spent, strict=True)
+        ]
 
     def per_request(self, requests: int) -> dict[str, float]:
         return {
             "worker_cpu_us": self.worker_ns / 1000 / max(1, requests),
             "postgres_cpu_us": self.postgres_ns / 1000 / max(1, requests),
-            "steal_percent": steal_percent([0] * len(self.machine_ticks), self.machine_ticks),
+            "steal_percent": steal_percent(self.machine_spent),
             "worker_system_percent": 100
             * self.worker_system
             / max(1, self.worker_user + self.worker_system),
@@ -445,24 +437,18 @@ def main() -> None:
         print_summary(turns)
     if at_once:
         print_together(at_once)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    result = RESULTS / f"{stamp}-ab-{commits['base']}-vs-{commits['head']}.json"
-    result.write_text(
-        json.dumps(
-            {
-                "scale": args.scale,
-                "commits": commits,
-                "load_seconds": load_seconds,
-                "turns": [asdict(t) | {"ratio": round(t.ratio, 3)} for t in turns],
-                "together": [
-                    asdict(r) | {"head_over_base": round(r.head_over_base, 3)} for r in at_once
-                ],
-            },
-            indent=2,
-        )
+    write_result(
+        {
+            "scale": args.scale,
+            "commits": commits,
+            "load_seconds": load_seconds,
+            "turns": [asdict(t) | {"ratio": round(t.ratio, 3)} for t in turns],
+            "together": [
+                asdict(r) | {"head_over_base": round(r.head_over_base, 3)} for r in at_once
+            ],
+        },
+        suffix=f"-ab-{commits['base']}-vs-{commits['head']}",
     )
-    print(f"written {result.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

@@ -49,13 +49,14 @@ from typing import Any
 from bench.journeys import JOURNEYS, REFERENCE, Journey, RequestLine, send_in_process
 from bench.run import (
     DEFAULT_DATABASE_URL,
-    RESULTS,
     ROOT,
     bench_redis_url,
+    cpu_ns,
     load,
     product_env,
     recreate_database,
     require_redis,
+    write_result,
 )
 
 _COLLECTED = re.compile(r"Collected\s*:\s*(\d+)")
@@ -95,8 +96,9 @@ def _callgrind(switch: str) -> None:
 
 
 def _backend_cpu_ns(pids: set[int]) -> int:
-    """CPU time the given PostgreSQL backends have used (the first field of schedstat)."""
-    return sum(int(Path(f"/proc/{pid}/schedstat").read_text().split()[0]) for pid in pids)
+    """CPU time the given PostgreSQL backends have used (a KeyError if one is gone)."""
+    used = cpu_ns(list(pids))
+    return sum(used[pid] for pid in pids)
 
 
 def child(kind: str, mode: str, lines_file: Path, warmup: int, result_file: Path) -> None:
@@ -378,22 +380,16 @@ def main() -> None:
     ]
     print_table(rows)
     print(f"measured in {time.perf_counter() - started:.0f} s")
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    result_file = RESULTS / f"instructions-{stamp}.json"
-    result_file.write_text(
-        json.dumps(
-            {
-                "scale": args.scale,
-                "requests": args.requests,
-                "warmup": args.warmup,
-                "cpu_count": os.cpu_count(),
-                "rows": [asdict(row) for row in rows],
-            },
-            indent=2,
-        )
+    write_result(
+        {
+            "scale": args.scale,
+            "requests": args.requests,
+            "warmup": args.warmup,
+            "cpu_count": os.cpu_count(),
+            "rows": [asdict(row) for row in rows],
+        },
+        prefix="instructions-",
     )
-    print(f"written {result_file.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

@@ -257,6 +257,28 @@ def queries_per_request(url: str, secret: str, lines: list[RequestLine], sample:
     return round(counter["n"] / max(1, len(chosen)), 1)
 
 
+def cpu_ns(pids: list[int]) -> dict[int, int]:
+    """CPU time each process has used so far (schedstat's first field), in ns; a process
+    that has exited is left out."""
+    used = {}
+    for pid in pids:
+        try:
+            used[pid] = int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
+        except (OSError, ValueError):
+            continue
+    return used
+
+
+def write_result(payload: dict[str, Any], *, prefix: str = "", suffix: str = "") -> Path:
+    """`payload` as JSON in bench/results/<prefix><UTC timestamp><suffix>.json."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    result_file = RESULTS / f"{prefix}{stamp}{suffix}.json"
+    result_file.write_text(json.dumps(payload, indent=2))
+    print(f"written {result_file.relative_to(ROOT)}")
+    return result_file
+
+
 def requests_per_second(summary: dict[str, Any]) -> float:
     """The rate a wrk run's summary (`drive`) achieved."""
     return float(summary["requests"] / (summary["duration_us"] / 1e6))
@@ -519,24 +541,17 @@ def main() -> None:
             f"soak {soak['seconds']} s: worker RSS after the first minute {soak['first_minute']} "
             f"MiB, after the last {soak['last_minute']} MiB (growth {soak['growth_mb']} MiB)"
         )
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    result_file = RESULTS / f"{stamp}.json"
-    result_file.write_text(
-        json.dumps(
-            {
-                "scale": args.scale,
-                "sizes": asdict(Sizes.at(args.scale)),
-                "load_seconds": load_seconds,
-                "cpu_count": os.cpu_count(),
-                "rows": [asdict(r) for r in rows],
-                "concurrency": [c.as_dict() for c in concurrency],
-                "soak": soak,
-            },
-            indent=2,
-        )
+    write_result(
+        {
+            "scale": args.scale,
+            "sizes": asdict(Sizes.at(args.scale)),
+            "load_seconds": load_seconds,
+            "cpu_count": os.cpu_count(),
+            "rows": [asdict(r) for r in rows],
+            "concurrency": [c.as_dict() for c in concurrency],
+            "soak": soak,
+        }
     )
-    print(f"written {result_file.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":
